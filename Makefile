@@ -1,0 +1,75 @@
+# Mirantis OCF resource agents: install, test, demo, bench.
+# Run as root on Debian 12: `make check`, `make demo`.
+
+PYTHON    ?= /usr/bin/python3
+OCF_ROOT  ?= /usr/lib/ocf
+DESTDIR   ?=
+PROVIDER  := mirantis
+AGENTDIR  := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
+LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
+AGENTS    := $(notdir $(wildcard agents/*))
+LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
+
+# Debian packages the agents and the test tiers need.
+APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2-utils \
+            haproxy python3-pymysql python3-psutil python3-pytest python3-hypothesis mypy \
+            pcs curl procps iproute2 util-linux
+
+.PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
+        typecheck bench demo demo-stop clean
+
+all:
+	@echo "targets: install check check-unit check-agents check-cluster golden bench demo demo-stop"
+
+install:
+	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf
+	install -m 0755 $(addprefix agents/,$(AGENTS)) $(AGENTDIR)/
+	install -m 0644 $(LIBFILES) $(LIBDIR)/mirantis_ocf/
+
+uninstall:
+	rm -f $(addprefix $(AGENTDIR)/,$(AGENTS))
+	rm -rf $(LIBDIR)
+	-rmdir $(AGENTDIR) 2>/dev/null
+
+# Install only what is missing, so a second run costs nothing.
+deps:
+	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
+	    | grep -q '^install ok installed' || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	    echo "installing: $$missing"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	        --no-install-recommends $$missing; \
+	fi
+
+check: deps install
+	$(PYTHON) -m pytest -p no:cacheprovider tests
+
+check-unit:
+	$(PYTHON) -m pytest -p no:cacheprovider -m unit tests
+
+check-agents: deps install
+	$(PYTHON) -m pytest -p no:cacheprovider -m agent tests
+
+check-cluster: deps install
+	$(PYTHON) -m pytest -p no:cacheprovider -m cluster tests
+
+typecheck:
+	mypy --strict lib/mirantis_ocf
+
+# Regenerate the golden meta-data files after an intended change.
+golden:
+	@for a in $(AGENTS); do env -i $(PYTHON) agents/$$a meta-data > tests/unit/golden/$$a.xml; \
+	    echo "tests/unit/golden/$$a.xml"; done
+
+bench: deps
+	$(PYTHON) bench/run.py
+
+demo: deps install
+	tools/demo.sh start
+
+demo-stop:
+	tools/demo.sh stop
+
+clean:
+	rm -rf build dist *.egg-info .pytest_cache bench/results.json
+	find . -name __pycache__ -prune -exec rm -rf {} +

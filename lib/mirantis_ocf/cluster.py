@@ -1,0 +1,162 @@
+"""What an agent may ask of, or tell, the cluster.
+
+Thin wrappers over ``crm_node``, ``crm_attribute`` and ``cibadmin``, each
+bounded by the action's budget.  Pure logic above them (the Galera
+election) talks to the :class:`Cluster` interface, so that unit tests can
+give it :class:`mirantis_ocf.fakes.FakeCluster` instead.
+"""
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Optional, Tuple
+from xml.sax.saxutils import quoteattr
+
+from .agent import Context
+from .errors import GenericError
+from .system import CommandResult
+
+CLAIM_PREFIX = "mirantis-claim-"
+_KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Membership:
+    """The cluster's node list, who is online, and whether we have quorum."""
+
+    nodes: Tuple[str, ...]
+    online: Tuple[str, ...]
+    quorate: bool
+
+
+class Cluster(ABC):
+    """The cluster as an agent sees it."""
+
+    @abstractmethod
+    def node_name(self) -> str: ...
+
+    @abstractmethod
+    def membership(self) -> Membership: ...
+
+    @abstractmethod
+    def get_attr(self, name: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> Optional[str]: ...
+
+    @abstractmethod
+    def set_attr(self, name: str, value: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> None: ...
+
+    @abstractmethod
+    def delete_attr(self, name: str, node: Optional[str] = None,
+                    lifetime: str = "reboot") -> None: ...
+
+    @abstractmethod
+    def set_promotion_score(self, score: int) -> None: ...
+
+    @abstractmethod
+    def delete_promotion_score(self) -> None: ...
+
+    @abstractmethod
+    def claim(self, key: str, owner: str) -> bool:
+        """Atomically take ``key`` for ``owner``; True if we hold it now."""
+
+    @abstractmethod
+    def claim_owner(self, key: str) -> Optional[str]: ...
+
+    @abstractmethod
+    def release(self, key: str) -> None: ...
+
+
+def check_key(key: str) -> str:
+    if not _KEY.match(key):
+        raise ValueError(f"invalid claim key {key!r}")
+    return key
+
+
+class CrmCluster(Cluster):
+    """The real cluster, through Pacemaker's command-line tools."""
+
+    def __init__(self, ctx: Context, timeout: float = 10.0) -> None:
+        self.ctx = ctx
+        self.timeout = timeout
+
+    def _run(self, *argv: str) -> CommandResult:
+        return self.ctx.run(list(argv), timeout=self.timeout)
+
+    def _ok(self, *argv: str) -> str:
+        result = self._run(*argv)
+        if not result.ok:
+            raise GenericError(f"{argv[0]} failed: {result.first_line() or result.rc}")
+        return result.stdout
+
+    def node_name(self) -> str:
+        return self._ok("crm_node", "-n").strip()
+
+    def membership(self) -> Membership:
+        nodes, online = [], []
+        # "<id> <name> <member|lost>" for every node Pacemaker knows
+        for line in self._ok("crm_node", "-l").splitlines():
+            parts = line.split()
+            if len(parts) >= 3:
+                nodes.append(parts[1])
+                if parts[2] == "member":
+                    online.append(parts[1])
+        quorate = self._run("crm_node", "-q").stdout.strip() == "1"
+        return Membership(tuple(nodes), tuple(online), quorate)
+
+    def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:
+        args: Tuple[str, ...] = ("crm_attribute", "--name", name, "--lifetime", lifetime)
+        return args + (("--node", node) if node else ())
+
+    def get_attr(self, name: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> Optional[str]:
+        result = self._run(*self._attr_args(name, node, lifetime), "--query", "--quiet")
+        if result.ok:
+            return result.stdout.strip()
+        if "No such device" in result.stderr or "not found" in result.stderr.lower():
+            return None
+        raise GenericError(f"crm_attribute --query {name} failed: {result.first_line() or result.rc}")
+
+    def set_attr(self, name: str, value: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> None:
+        self._ok(*self._attr_args(name, node, lifetime), "--update", value)
+
+    def delete_attr(self, name: str, node: Optional[str] = None,
+                    lifetime: str = "reboot") -> None:
+        self._ok(*self._attr_args(name, node, lifetime), "--delete")
+
+    def set_promotion_score(self, score: int) -> None:
+        self._ok("crm_attribute", f"--promotion={self.ctx.instance}", "--update", str(score))
+
+    def delete_promotion_score(self) -> None:
+        self._ok("crm_attribute", f"--promotion={self.ctx.instance}", "--delete")
+
+    def claim(self, key: str, owner: str) -> bool:
+        # `cibadmin --create` of an object with a fixed id fails if the id
+        # exists: the CIB serialises it, so only one node can win.
+        cid = CLAIM_PREFIX + check_key(key)
+        xml = (f"<cluster_property_set id={quoteattr(cid)}><nvpair id={quoteattr(cid + '-owner')} "
+               f"name=\"owner\" value={quoteattr(owner)}/></cluster_property_set>")
+        result = self._run("cibadmin", "--create", "--scope", "crm_config", "--xml-text", xml)
+        if result.ok:
+            return True
+        holder = self.claim_owner(key)
+        if holder is None:
+            raise GenericError(f"cibadmin --create {cid} failed: {result.first_line() or result.rc}")
+        return holder == owner
+
+    def claim_owner(self, key: str) -> Optional[str]:
+        cid = CLAIM_PREFIX + check_key(key)
+        result = self._run("cibadmin", "--query", "--xpath",
+                           f"//cluster_property_set[@id='{cid}']/nvpair[@name='owner']")
+        if not result.ok:
+            return None
+        match = re.search(r'value="([^"]*)"', result.stdout)
+        return match.group(1) if match else None
+
+    def release(self, key: str) -> None:
+        cid = CLAIM_PREFIX + check_key(key)
+        self._run("cibadmin", "--delete", "--scope", "crm_config", "--xml-text",
+                  f"<cluster_property_set id={quoteattr(cid)}/>")
+
+
+

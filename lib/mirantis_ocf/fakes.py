@@ -1,0 +1,60 @@
+"""Recording fakes for unit tests of pure logic (no cluster runs there)."""
+from typing import Dict, List, Optional, Tuple
+
+from .cluster import Cluster, Membership, check_key
+
+
+class FakeCluster(Cluster):
+    """An in-memory cluster that records every call it receives."""
+
+    def __init__(self, node: str = "node1", nodes: Tuple[str, ...] = ("node1",),
+                 online: Optional[Tuple[str, ...]] = None, quorate: bool = True) -> None:
+        self.node = node
+        self.members = Membership(nodes, online if online is not None else nodes, quorate)
+        self.attrs: Dict[Tuple[str, str, str], str] = {}
+        self.claims: Dict[str, str] = {}
+        self.calls: List[Tuple[str, ...]] = []
+
+    def node_name(self) -> str:
+        self.calls.append(("node_name",))
+        return self.node
+
+    def membership(self) -> Membership:
+        self.calls.append(("membership",))
+        return self.members
+
+    def get_attr(self, name: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> Optional[str]:
+        self.calls.append(("get_attr", name, node or self.node, lifetime))
+        return self.attrs.get((name, node or self.node, lifetime))
+
+    def set_attr(self, name: str, value: str, node: Optional[str] = None,
+                 lifetime: str = "reboot") -> None:
+        self.calls.append(("set_attr", name, value, node or self.node, lifetime))
+        self.attrs[(name, node or self.node, lifetime)] = value
+
+    def delete_attr(self, name: str, node: Optional[str] = None,
+                    lifetime: str = "reboot") -> None:
+        self.calls.append(("delete_attr", name, node or self.node, lifetime))
+        self.attrs.pop((name, node or self.node, lifetime), None)
+
+    def set_promotion_score(self, score: int) -> None:
+        self.calls.append(("set_promotion_score", str(score)))
+        self.attrs[("master-score", self.node, "reboot")] = str(score)
+
+    def delete_promotion_score(self) -> None:
+        self.calls.append(("delete_promotion_score",))
+        self.attrs.pop(("master-score", self.node, "reboot"), None)
+
+    def claim(self, key: str, owner: str) -> bool:
+        self.calls.append(("claim", key, owner))
+        holder = self.claims.setdefault(check_key(key), owner)
+        return holder == owner
+
+    def claim_owner(self, key: str) -> Optional[str]:
+        self.calls.append(("claim_owner", key))
+        return self.claims.get(key)
+
+    def release(self, key: str) -> None:
+        self.calls.append(("release", key))
+        self.claims.pop(key, None)

@@ -1,0 +1,212 @@
+"""Typed parameter declarations and the pure validator.
+
+Parameters arrive as ``OCF_RESKEY_<name>`` environment variables.  They are
+parsed once, at the edge, into an immutable :class:`Params`; an ``integer``
+reaches the action as an ``int`` and a ``boolean`` as a ``bool``.  The
+validator is a pure function that reports *every* bad parameter by name.
+"""
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+
+Value = Union[str, int, bool]
+# A check takes the parsed value and returns an error message or None.
+Check = Callable[[Any], Optional[str]]
+
+TRUE_WORDS = frozenset({"1", "yes", "true", "on", "y"})
+FALSE_WORDS = frozenset({"0", "no", "false", "off", "n"})
+
+
+class Type(Enum):
+    """The parameter types that ``ra-api-1.dtd`` and OCF 1.1 both accept."""
+
+    STRING = "string"
+    INTEGER = "integer"
+    BOOLEAN = "boolean"
+
+
+@dataclass(frozen=True)
+class Param:
+    """One declared parameter; meta-data and parsing both come from this."""
+
+    name: str
+    shortdesc: str
+    longdesc: str = ""
+    type: Type = Type.STRING
+    default: Optional[Value] = None
+    required: bool = False
+    unique: bool = False
+    secret: bool = False          # never logged, never in an exit reason
+    deprecated: str = ""          # why, if this parameter is kept only for compatibility
+    checks: Tuple[Check, ...] = ()
+
+    def default_text(self) -> Optional[str]:
+        """The default as meta-data shows it."""
+        if self.default is None:
+            return None
+        if isinstance(self.default, bool):
+            return "true" if self.default else "false"
+        return str(self.default)
+
+
+@dataclass(frozen=True)
+class ParamError:
+    """A bad parameter, by name; the message never repeats a secret value."""
+
+    name: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.name}: {self.message}"
+
+
+def parse_bool(text: str) -> Optional[bool]:
+    """``yes/no/true/false/1/0/on/off``, any case; None if it is none of them."""
+    word = text.strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def _convert(param: Param, raw: str) -> Tuple[Optional[Value], Optional[str]]:
+    shown = "(hidden)" if param.secret else repr(raw[:40])
+    if param.type is Type.INTEGER:
+        try:
+            return int(raw.strip(), 10), None
+        except ValueError:
+            return None, f"expected an integer, got {shown}"
+    if param.type is Type.BOOLEAN:
+        value = parse_bool(raw)
+        if value is None:
+            return None, f"expected a boolean (yes/no, true/false, 1/0), got {shown}"
+        return value, None
+    return raw, None
+
+
+class Params(Mapping[str, Value]):
+    """The immutable, typed parameters of one action.
+
+    Read them as attributes (``params.conffile``) or by key.  ``secrets``
+    lists the values that must never reach a log or an exit reason.
+    """
+
+    __slots__ = ("_values", "_secrets", "_given")
+    _values: Dict[str, Value]
+    _secrets: Tuple[str, ...]
+    _given: frozenset  # type: ignore[type-arg]
+
+    def __init__(self, values: Dict[str, Value], secrets: Sequence[str] = (),
+                 given: Sequence[str] = ()) -> None:
+        object.__setattr__(self, "_values", dict(values))
+        object.__setattr__(self, "_secrets", tuple(s for s in secrets if s))
+        object.__setattr__(self, "_given", frozenset(given))
+
+    def __getattr__(self, name: str) -> Any:
+        try:
+            return self._values[name]
+        except KeyError:
+            raise AttributeError(name) from None
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError("Params are immutable")
+
+    def __getitem__(self, key: str) -> Value:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    @property
+    def secrets(self) -> Tuple[str, ...]:
+        return self._secrets
+
+    def given(self, name: str) -> bool:
+        """True if the operator set this parameter (rather than its default)."""
+        return name in self._given
+
+    def __repr__(self) -> str:
+        return "Params(%s)" % ", ".join(f"{k}=..." for k in self._values)
+
+
+def parse(decls: Sequence[Param], environ: Mapping[str, str]) -> Tuple[Params, List[ParamError]]:
+    """Parse ``OCF_RESKEY_*`` into typed values; return them with every error found.
+
+    An empty value means "use the default", as in ocf-shellfuncs.  A
+    parameter with errors keeps its default in the returned object, so that
+    ``stop`` can still do its best with the rest.
+    """
+    values: Dict[str, Value] = {}
+    errors: List[ParamError] = []
+    secrets: List[str] = []
+    given: List[str] = []
+    for param in decls:
+        raw = environ.get("OCF_RESKEY_" + param.name, "")
+        if param.secret and raw:
+            secrets.append(raw)
+        value: Optional[Value] = param.default
+        if raw != "":
+            given.append(param.name)
+            converted, problem = _convert(param, raw)
+            if problem:
+                errors.append(ParamError(param.name, problem))
+            else:
+                value = converted
+        if raw == "" and param.required:
+            errors.append(ParamError(param.name, "is required"))
+        if value is None:
+            value = "" if param.type is Type.STRING else (0 if param.type is Type.INTEGER else False)
+        elif param.name in given and not any(e.name == param.name for e in errors):
+            for check in param.checks:
+                problem = check(value)
+                if problem:
+                    errors.append(ParamError(param.name, problem))
+                    value = param.default if param.default is not None else value
+                    break
+        values[param.name] = value
+    return Params(values, secrets, given), errors
+
+
+# --- reusable checks (pure) -------------------------------------------------
+
+def absolute_path(value: Any) -> Optional[str]:
+    """A path parameter must be absolute: agents run with cwd=/ under Pacemaker."""
+    if not str(value).startswith("/"):
+        return "must be an absolute path"
+    if "\0" in str(value) or "\n" in str(value):
+        return "must not contain NUL or newline characters"
+    return None
+
+
+def at_least(minimum: int) -> Check:
+    def check(value: Any) -> Optional[str]:
+        return None if int(value) >= minimum else f"must be at least {minimum}"
+    return check
+
+
+def one_line(value: Any) -> Optional[str]:
+    return "must be a single line" if "\n" in str(value) or "\r" in str(value) else None
+
+
+def split_args(text: str) -> Tuple[List[str], Optional[str]]:
+    """Split an "extra arguments" parameter like a shell would, without a shell.
+
+    Nothing is expanded: ``$(touch /tmp/x)`` stays a literal word.
+    """
+    import shlex
+    try:
+        return shlex.split(text, comments=False, posix=True), None
+    except ValueError as exc:
+        return [], f"cannot be split into arguments ({exc})"
+
+
+def shell_words(value: Any) -> Optional[str]:
+    return split_args(str(value))[1]
+
+
+__all__ = ["Type", "Param", "ParamError", "Params", "parse", "parse_bool", "absolute_path",
+           "at_least", "one_line", "split_args", "shell_words"]

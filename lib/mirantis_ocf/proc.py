@@ -1,0 +1,155 @@
+"""Processes: pid files, liveness that survives pid reuse, start and stop.
+
+A pid alone proves nothing: after a crash the kernel may give it to any
+other process.  A process counts as ours only if its executable and command
+line match what we started, and a signal is sent only after re-reading the
+process and finding the same start time.
+"""
+import os
+import signal
+from typing import Callable, Iterable, List, Optional, Sequence
+
+from .budget import Budget
+from .errors import GenericError
+from .log import Log
+from .system import ProcInfo, System
+
+Matcher = Callable[[ProcInfo], bool]
+
+
+# --- pid files ---------------------------------------------------------------
+
+def read_pidfile(system: System, path: str) -> Optional[int]:
+    """The pid in a pid file, or None if it is missing, empty or garbage."""
+    if not path:
+        return None
+    text = system.read_text(path)
+    if not text:
+        return None
+    first = text.strip().split("\n", 1)[0].strip()
+    return int(first) if first.isdigit() and int(first) > 0 else None
+
+
+def write_pidfile(system: System, path: str, pid: int) -> None:
+    system.write_text(path, f"{pid}\n", 0o644)
+
+
+# --- identity ----------------------------------------------------------------
+
+def matcher(exe: Optional[str] = None, argv_has: Sequence[str] = (),
+            argv_pair: Optional[Sequence[str]] = None) -> Matcher:
+    """A predicate for "this process is our daemon".
+
+    ``exe``: the resolved path of the binary (compared with /proc/PID/exe,
+    or with argv[0] when exe is unreadable).  ``argv_has``: words that must
+    all appear in the command line.  ``argv_pair``: an option and its value
+    that must appear next to each other (``("-f", "/etc/haproxy.cfg")``).
+    """
+    def match(info: ProcInfo) -> bool:
+        if not info.alive:
+            return False
+        if exe is not None:
+            if info.exe is not None:
+                if info.exe != exe:
+                    return False
+            else:  # /proc/PID/exe unreadable (not root): fall back to argv[0]
+                argv0 = info.argv[0] if info.argv else ""
+                if os.path.basename(argv0) != os.path.basename(exe):
+                    return False
+        if any(word not in info.argv for word in argv_has):
+            return False
+        if argv_pair is not None:
+            opt, value = argv_pair
+            pairs = zip(info.argv, info.argv[1:])
+            if not any(a == opt and b == value for a, b in pairs) and f"{opt}{value}" not in info.argv:
+                return False
+        return True
+    return match
+
+
+def alive(system: System, pid: Optional[int], match: Matcher) -> Optional[ProcInfo]:
+    """The process ``pid`` if it is alive *and* is ours, else None."""
+    if pid is None:
+        return None
+    info = system.process(pid)
+    return info if info is not None and match(info) else None
+
+
+def find(system: System, match: Matcher) -> List[ProcInfo]:
+    """Every live process that is ours (a scan of /proc; not for the hot path)."""
+    found = []
+    for pid in system.pids():
+        if pid == os.getpid():
+            continue
+        info = system.process(pid)
+        if info is not None and match(info):
+            found.append(info)
+    return found
+
+
+def same(system: System, info: ProcInfo) -> bool:
+    """True while ``info`` still names the same live process (no pid reuse)."""
+    now = system.process(info.pid)
+    return now is not None and now.alive and now.start_time == info.start_time
+
+
+# --- waiting -----------------------------------------------------------------
+
+def wait_until(system: System, budget: Budget, done: Callable[[], bool],
+               failed: Callable[[], Optional[str]] = lambda: None,
+               interval: float = 0.1, limit: Optional[float] = None) -> bool:
+    """Poll ``done`` until it holds, the budget (or ``limit`` s) runs out, or ``failed``.
+
+    ``limit``, when given, replaces the budget: the caller has reserved it.
+
+    ``failed`` returns a reason when waiting longer is pointless (the daemon
+    died); it is raised as :class:`GenericError` at once, so a start fails
+    fast instead of looping until Pacemaker's timeout.
+    """
+    end = system.monotonic() + (limit if limit is not None else budget.remaining())
+    while True:
+        if done():
+            return True
+        reason = failed()
+        if reason:
+            raise GenericError(reason)
+        left = end - system.monotonic()
+        if left <= 0:
+            return False
+        system.sleep(min(interval, left))
+        interval = min(interval * 1.5, 1.0)
+
+
+# --- stopping ----------------------------------------------------------------
+
+def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, log: Log,
+                   name: str, term: int = signal.SIGTERM) -> None:
+    """TERM, wait within the budget, then KILL; return only when all are gone.
+
+    Raises :class:`GenericError` if a process survives KILL (a process in D
+    state): a stop must not claim success while the service still runs.
+    """
+    targets = [t for t in targets if same(system, t)]
+    if not targets:
+        return
+    log.info(f"stopping {name}: signal {signal.Signals(term).name} to pid "
+             + ",".join(str(t.pid) for t in targets))
+    for t in targets:
+        system.kill(t.pid, term)
+
+    def gone() -> bool:
+        return not any(same(system, t) for t in targets)
+
+    # keep part of the budget for KILL and its own wait
+    reserve = min(5.0, budget.remaining() * 0.25)
+    if wait_until(system, budget, gone, limit=max(budget.remaining() - reserve, 0.2)):
+        return
+    survivors = [t for t in targets if same(system, t)]
+    log.warning(f"{name} did not stop on {signal.Signals(term).name} in time: "
+                "SIGKILL to pid " + ",".join(str(t.pid) for t in survivors))
+    for t in survivors:
+        system.kill(t.pid, signal.SIGKILL)
+    if wait_until(system, budget, gone, limit=max(reserve, 1.0)):
+        return
+    left = [str(t.pid) for t in targets if same(system, t)]
+    raise GenericError(f"{name} pid {','.join(left)} survived SIGKILL")

@@ -1,0 +1,151 @@
+"""The runner: the one place that turns an action into an exit code.
+
+Rules (OCF 1.1, and how Pacemaker and ocf-tester really behave):
+
+- the action is ``argv[1]``; other arguments are ignored;
+- ``meta-data`` and ``usage`` need no environment, no root, no binaries;
+- an unknown action exits 3;
+- a probe is a ``monitor`` whose ``OCF_RESKEY_CRM_meta_interval`` is 0 or unset;
+- with invalid parameters, ``stop`` returns 0 (start would have refused
+  them, so nothing can be running from them), a probe returns 7, and any
+  other action returns 6 with the reason;
+- a probe never reports software that is absent as an error (5 -> 7), and a
+  stop never fails because of configuration (2, 5, 6 -> 0), nor returns 7;
+- an unexpected exception exits 1 with a one-line reason; its traceback goes
+  to the log files, never to the user.
+
+:func:`run` never exits; :func:`main` does, once.
+"""
+import os
+import sys
+from typing import IO, Mapping, Optional, Sequence, Type
+
+from .agent import Agent, Context
+from .budget import Budget, timeout_from_env
+from .codes import ExitCode
+from .errors import OCFError
+from .log import Log
+from .params import parse
+from .system import System
+
+EXIT_REASON_PREFIX = "ocf-exit-reason:"
+REASON_MAX = 128  # Pacemaker 2.1 keeps only this much
+
+_STOP_FORGIVES = (ExitCode.ERR_ARGS, ExitCode.ERR_CONFIGURED, ExitCode.ERR_INSTALLED,
+                  ExitCode.NOT_RUNNING)
+
+
+def exit_reason(stderr: IO[str], log: Optional[Log], reason: str) -> None:
+    text = " ".join(reason.split())
+    if log is not None:
+        text = log.redact(text)
+    if len(text) > REASON_MAX:
+        text = text[: REASON_MAX - 3] + "..."
+    stderr.write(f"{EXIT_REASON_PREFIX}{text}\n")
+    stderr.flush()
+
+
+def _int(value: Optional[str], default: int = 0) -> int:
+    try:
+        return int(value or default)
+    except ValueError:
+        return default
+
+
+def run(agent_cls: Type[Agent], argv: Sequence[str], environ: Mapping[str, str],
+        system: Optional[System] = None, stdout: Optional[IO[str]] = None,
+        stderr: Optional[IO[str]] = None) -> ExitCode:
+    """Run one action and return its exit code.  Never raises, never exits."""
+    out = stdout if stdout is not None else sys.stdout
+    err = stderr if stderr is not None else sys.stderr
+    if len(argv) < 2 or not argv[1]:
+        err.write(agent_cls.usage())
+        return ExitCode.ERR_ARGS
+    action = argv[1]
+    if action == "meta-data":
+        out.write(agent_cls.metadata())
+        return ExitCode.SUCCESS
+    if action in ("usage", "help"):
+        out.write(agent_cls.usage())
+        return ExitCode.SUCCESS
+    if action not in agent_cls.action_names():
+        err.write(agent_cls.usage())
+        exit_reason(err, None, f"action {action[:40]!r} is not implemented")
+        return ExitCode.ERR_UNIMPLEMENTED
+
+    system = system if system is not None else System()
+    instance = environ.get("OCF_RESOURCE_INSTANCE") or agent_cls.name
+    log = Log(agent_cls.name, instance, environ, err)
+    probe = action == "monitor" and _int(environ.get("OCF_RESKEY_CRM_meta_interval")) == 0
+    total = timeout_from_env(environ.get("OCF_RESKEY_CRM_meta_timeout", ""),
+                             agent_cls.default_timeout(action))
+    params, errors = parse(agent_cls.params, environ)
+    log.add_secrets(params.secrets)
+    if not errors:
+        errors = agent_cls.check(params)
+    ctx = Context(action=action, instance=instance, params=params, probe=probe,
+                  check_level=_int(environ.get("OCF_CHECK_LEVEL")),
+                  budget=Budget(total, system.monotonic), log=log, system=system,
+                  environ=environ)
+    verb = "probe" if probe else action
+
+    if errors:
+        reason = "invalid parameter " + "; ".join(str(e) for e in errors)
+        if action == "stop":
+            log.warning(f"{reason}: stop succeeds, nothing can have been started with it")
+            return ExitCode.SUCCESS
+        if probe:
+            log.warning(f"{reason}: probe reports not running")
+            return ExitCode.NOT_RUNNING
+        log.error(reason)
+        exit_reason(err, log, reason)
+        return ExitCode.ERR_CONFIGURED
+
+    method = getattr(agent_cls(), action.replace("-", "_"))
+    try:
+        result = method(ctx)
+        code = ExitCode.SUCCESS if result is None else ExitCode(result)
+        reason = ""
+    except OCFError as exc:
+        code, reason = exc.code, exc.reason
+    except Exception as exc:  # the last line of defence: no traceback to the user
+        import traceback
+        _log_traceback(log, traceback.format_exc())
+        code, reason = ExitCode.ERR_GENERIC, f"internal error in {verb}: {type(exc).__name__}: {exc}"
+
+    if action == "stop" and code in _STOP_FORGIVES:
+        if code != ExitCode.NOT_RUNNING:
+            log.warning(f"stop: {reason}; nothing to stop")
+        return ExitCode.SUCCESS
+    if probe and code == ExitCode.ERR_INSTALLED:
+        log.info(f"probe: {reason}; reporting not running")
+        return ExitCode.NOT_RUNNING
+    if code not in (ExitCode.SUCCESS, ExitCode.NOT_RUNNING, ExitCode.RUNNING_PROMOTED):
+        log.error(f"{verb} failed: {reason}" if reason else f"{verb} failed with {code.name}")
+        if reason:
+            exit_reason(err, log, reason)
+    elif reason:
+        log.info(f"{verb}: {reason}")
+    return code
+
+
+def _log_traceback(log: Log, text: str) -> None:
+    """Traceback lines go to the log destinations, never to stderr."""
+    saved = log.stderr
+    log.stderr = open(os.devnull, "w")
+    try:
+        quiet = not (log.facility or log.logfile or log.debuglog)
+        if quiet:
+            log.facility = "daemon"   # best effort: syslog, so it is not lost
+        for line in text.rstrip().splitlines():
+            log.error(line)
+        if quiet:
+            log.facility = ""
+    finally:
+        log.stderr.close()
+        log.stderr = saved
+
+
+def main(agent_cls: Type[Agent]) -> None:
+    """The entry point of every agent file, and the only ``sys.exit``."""
+    sys.exit(int(run(agent_cls, sys.argv, os.environ)))

@@ -1,0 +1,225 @@
+"""The facade over the world: commands, processes, files, sockets and the clock.
+
+Every side effect of an agent goes through one :class:`System`, so that unit
+tests can hand an agent a small recording fake instead of patching ``os``.
+The real implementation reads ``/proc`` directly: it is what ``psutil`` does
+on Linux, without its import cost on the ``monitor`` path, which Pacemaker
+runs every few seconds on every node.
+"""
+import os
+import time
+from dataclasses import dataclass
+from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+# What the agents get if Pacemaker (or `env -i`) gives them no PATH.
+DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@dataclass(frozen=True)
+class CommandResult:
+    argv: Tuple[str, ...]
+    rc: int
+    stdout: str
+    stderr: str
+    timed_out: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.rc == 0 and not self.timed_out
+
+    def first_line(self, marker: str = "") -> str:
+        """The first output line containing ``marker`` (stderr first), stripped."""
+        for text in (self.stderr, self.stdout):
+            for line in text.splitlines():
+                if marker in line and line.strip():
+                    return line.strip()
+        return ""
+
+
+@dataclass(frozen=True)
+class ProcInfo:
+    """What identifies a process beyond its pid."""
+
+    pid: int
+    ppid: int
+    state: str
+    start_time: int               # clock ticks since boot: changes when a pid is reused
+    exe: Optional[str]            # None when unreadable (kernel thread, not root)
+    argv: Tuple[str, ...]
+
+    @property
+    def alive(self) -> bool:
+        return self.state not in ("Z", "X", "x")
+
+
+class System:
+    """The real host.  Subclass it in tests; override only what the test needs."""
+
+    def __init__(self) -> None:
+        self._children: Dict[int, object] = {}
+
+    # --- commands ----------------------------------------------------------
+    def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
+            input_text: Optional[str] = None, detach: bool = False) -> CommandResult:
+        """Run a command without a shell, with ``LC_ALL=C`` and a hard timeout.
+
+        Output goes through temporary files rather than pipes, so a command
+        that leaves a daemon behind (``haproxy -D``) cannot hang the agent by
+        holding a pipe open.  ``detach`` puts the command in its own session,
+        so a daemon it forks survives Pacemaker killing the agent's group.
+        """
+        import subprocess
+        import tempfile
+        full_env = command_env(env)
+        with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
+            try:
+                proc = subprocess.Popen(
+                    list(argv), stdin=subprocess.PIPE if input_text is not None else subprocess.DEVNULL,
+                    stdout=out, stderr=err, env=full_env, cwd="/", close_fds=True,
+                    start_new_session=detach)
+            except OSError as exc:
+                return CommandResult(tuple(argv), 127, "", f"{argv[0]}: {exc.strerror}")
+            timed_out = False
+            try:
+                proc.communicate(input=input_text.encode() if input_text is not None else None,
+                                 timeout=max(timeout, 0.1))
+            except subprocess.TimeoutExpired:
+                timed_out = True
+                proc.kill()
+                proc.wait()
+            out.seek(0)
+            err.seek(0)
+            return CommandResult(tuple(argv), proc.returncode, out.read().decode(errors="replace"),
+                                 err.read().decode(errors="replace"), timed_out)
+
+    def spawn(self, argv: Sequence[str], log_path: Optional[str] = None,
+              user: Optional[str] = None, group: Optional[str] = None,
+              env: Optional[Mapping[str, str]] = None) -> int:
+        """Start a daemon detached: own session, cwd ``/``, stdio away from ours."""
+        import subprocess
+        out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640) if log_path \
+            else os.open(os.devnull, os.O_WRONLY)
+        try:
+            proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, cwd="/", env=command_env(env),
+                                    close_fds=True, start_new_session=True,
+                                    user=user, group=group)
+        finally:
+            os.close(out)
+        self._children[proc.pid] = proc
+        return proc.pid
+
+    def reap(self, pid: int) -> Optional[int]:
+        """Exit status of a child we spawned that has exited, else None."""
+        proc = self._children.get(pid)
+        if proc is None:
+            return None
+        return proc.poll()  # type: ignore[attr-defined,no-any-return]
+
+    # --- processes ---------------------------------------------------------
+    def process(self, pid: int) -> Optional[ProcInfo]:
+        """Read one process from /proc; None if there is no such process."""
+        if pid <= 0:
+            return None
+        self.reap(pid)
+        try:
+            with open(f"/proc/{pid}/stat", "rb") as f:
+                stat = f.read().decode(errors="replace")
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                cmdline = f.read()
+        except OSError:
+            return None
+        # comm may hold spaces and parentheses: split after the last ')'
+        fields = stat[stat.rfind(")") + 2:].split()
+        try:
+            exe: Optional[str] = os.readlink(f"/proc/{pid}/exe")
+        except OSError:
+            exe = None
+        if exe and exe.endswith(" (deleted)"):   # binary upgraded under a running daemon
+            exe = exe[: -len(" (deleted)")]
+        argv = tuple(a.decode(errors="replace") for a in cmdline.split(b"\0") if a)
+        return ProcInfo(pid, int(fields[1]), fields[0], int(fields[19]), exe, argv)
+
+    def pids(self) -> List[int]:
+        return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+    def kill(self, pid: int, sig: int) -> bool:
+        try:
+            os.kill(pid, sig)
+            return True
+        except ProcessLookupError:
+            return False
+
+    # --- files -------------------------------------------------------------
+    def read_text(self, path: str) -> Optional[str]:
+        try:
+            with open(path, encoding="utf-8", errors="replace") as f:
+                return f.read()
+        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def write_text(self, path: str, text: str, mode: int = 0o644) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half."""
+        tmp = f"{path}.{os.getpid()}.tmp"
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+        try:
+            os.write(fd, text.encode())
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+
+    def remove(self, path: str) -> None:
+        try:
+            os.unlink(path)
+        except FileNotFoundError:
+            pass
+
+    def exists(self, path: str) -> bool:
+        return os.path.exists(path)
+
+    def is_executable(self, path: str) -> bool:
+        return os.path.isfile(path) and os.access(path, os.X_OK)
+
+    def realpath(self, path: str) -> str:
+        return os.path.realpath(path)
+
+    # --- sockets -----------------------------------------------------------
+    def unix_request(self, path: str, request: bytes, timeout: float) -> bytes:
+        """Send one request on a unix stream socket and read until EOF."""
+        import socket
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+            sock.settimeout(max(timeout, 0.1))
+            sock.connect(path)
+            sock.sendall(request)
+            chunks = []
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+        return b"".join(chunks)
+
+    # --- clock -------------------------------------------------------------
+    def monotonic(self) -> float:
+        return time.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(max(seconds, 0.0))
+
+
+def command_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:
+    """The environment of a child command: ours, a sane PATH, ``LC_ALL=C``.
+
+    The ``OCF_RESKEY_*`` parameters are left out: they may hold secrets, and a
+    daemon running as another user could read them from /proc/PID/environ.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OCF_RESKEY_")}
+    env.setdefault("PATH", DEFAULT_PATH)
+    if not env["PATH"]:
+        env["PATH"] = DEFAULT_PATH
+    env["LC_ALL"] = "C"
+    env["LANG"] = "C"
+    if extra:
+        env.update(extra)
+    return env

@@ -93,6 +93,12 @@ ns_pids() {
     done
 }
 
+pidfiles_left() {
+    local f
+    for f in launcher corosync pacemakerd; do [ -e "$D/$f.pid" ] && return 0; done
+    return 1
+}
+
 daemons_running() { pid_of corosync >/dev/null || pid_of pacemakerd >/dev/null; }
 
 # wait_gone SECONDS PID... -> true once none of the PIDs is alive
@@ -282,16 +288,12 @@ cmd_start() {
         err "another pacemaker cluster already answers on this host (not from $D)"
         exit 1
     fi
-    # leftovers of a crashed run (an agent's daemon, a lone launcher...)
-    pid=$(ns_pids)
-    if [ -n "$pid" ]; then
-        log "killing leftover processes of a previous run:" $pid
-        # shellcheck disable=SC2086
-        kill -KILL $pid 2>/dev/null
-        # shellcheck disable=SC2086
-        wait_gone 10 $pid
-        # shellcheck disable=SC2086
-        clean_shm $pid
+    # A previous run that did not stop cleanly (daemons killed, machine
+    # state lost) can leave an agent's daemon, pacemaker children and /dev/shm
+    # files behind: clean those first, as a reboot would.
+    if [ -n "$(ns_pids)" ] || pidfiles_left; then
+        log "cleaning up after a previous run that did not stop cleanly"
+        do_stop || exit 1
     fi
 
     t0=$(now_ms)
@@ -333,13 +335,17 @@ cmd_start() {
 }
 
 do_stop() {
-    local p pid seen=() leftover
-    seen=($(ns_pids))
+    local p pid seen=() leftover recorded=()
+    # PIDs our files name, alive or not: a corosync that died (or was killed)
+    # before this stop still left its files in /dev/shm
     for p in launcher corosync pacemakerd; do
-        pid=$(pid_of "$p") && seen+=("$pid")
+        pid=$(cat "$D/$p.pid" 2>/dev/null) || continue
+        case "$pid" in '' | *[!0-9]*) ;; *) recorded+=("$pid") ;; esac
     done
+    seen=($(ns_pids))
     if [ ${#seen[@]} = 0 ]; then
         log "not running"
+        clean_shm "${recorded[@]}"
         rm -f "$D"/{launcher,corosync,pacemakerd}.pid "$D"/mntns
         return 0
     fi
@@ -375,7 +381,7 @@ do_stop() {
         wait_gone 10 "${leftover[@]}"
         seen+=("${leftover[@]}")
     fi
-    clean_shm "${seen[@]}"
+    clean_shm "${seen[@]}" "${recorded[@]}"
     leftover=($(ns_pids))
     if [ ${#leftover[@]} -gt 0 ]; then
         err "processes still alive in the cluster namespace: ${leftover[*]}"

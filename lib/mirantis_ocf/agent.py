@@ -5,29 +5,39 @@ and writes one method per action (``validate-all`` becomes
 ``validate_all``).  A method returns an :class:`ExitCode` (or None for
 success) or raises an :class:`OCFError`; the runner does the rest.
 """
-from dataclasses import dataclass
-from typing import ClassVar, List, Mapping, Optional, Sequence
+from __future__ import annotations
 
-from .budget import Budget
-from .log import Log
-from .metadata import ActionSpec, render
-from .params import Param, ParamError, Params
-from .system import CommandResult, System
+from .metadata import render
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar, List, Mapping, Optional, Sequence
+
+    from .budget import Budget
+    from .log import Log
+    from .metadata import ActionSpec
+    from .params import Param, ParamError, Params
+    from .system import CommandResult, System
 
 
-@dataclass(frozen=True)
 class Context:
     """Everything one action knows, read once from the environment."""
 
-    action: str
-    instance: str
-    params: Params
-    probe: bool                   # a monitor with no (or a zero) interval
-    check_level: int              # OCF_CHECK_LEVEL, 0 if unset or garbage
-    budget: Budget
-    log: Log
-    system: System
-    environ: Mapping[str, str]
+    __slots__ = ("action", "instance", "params", "probe", "check_level", "budget", "log",
+                 "system", "environ")
+
+    def __init__(self, action: str, instance: str, params: Params, probe: bool,
+                 check_level: int, budget: Budget, log: Log, system: System,
+                 environ: Mapping[str, str]) -> None:
+        self.action = action
+        self.instance = instance
+        self.params = params
+        self.probe = probe              # a monitor with no (or a zero) interval
+        self.check_level = check_level  # OCF_CHECK_LEVEL, 0 if unset or garbage
+        self.budget = budget
+        self.log = log
+        self.system = system
+        self.environ = environ
 
     def run(self, argv: Sequence[str], timeout: Optional[float] = None,
             detach: bool = False, input_text: Optional[str] = None) -> CommandResult:

@@ -5,9 +5,13 @@ out, with no grace.  So every wait and every command is bounded by what is
 left of ``OCF_RESKEY_CRM_meta_timeout``, minus a margin for the agent to
 report back.
 """
-from typing import Callable
+from __future__ import annotations
 
-Clock = Callable[[], float]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable
+    Clock = Callable[[], float]
+
 
 
 class Budget:

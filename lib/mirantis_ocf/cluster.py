@@ -5,27 +5,37 @@ bounded by the action's budget.  Pure logic above them (the Galera
 election) talks to the :class:`Cluster` interface, so that unit tests can
 give it :class:`mirantis_ocf.fakes.FakeCluster` instead.
 """
+from __future__ import annotations
+
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
-from typing import Optional, Tuple
 from xml.sax.saxutils import quoteattr
 
 from .agent import Context
 from .errors import GenericError
-from .system import CommandResult
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Tuple
+
+    from .system import CommandResult
 
 CLAIM_PREFIX = "mirantis-claim-"
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
-@dataclass(frozen=True)
 class Membership:
     """The cluster's node list, who is online, and whether we have quorum."""
 
-    nodes: Tuple[str, ...]
-    online: Tuple[str, ...]
-    quorate: bool
+    __slots__ = ("nodes", "online", "quorate")
+
+    def __init__(self, nodes: Tuple[str, ...], online: Tuple[str, ...], quorate: bool) -> None:
+        self.nodes = nodes
+        self.online = online
+        self.quorate = quorate
+
+    def __repr__(self) -> str:
+        return f"Membership(nodes={self.nodes}, online={self.online}, quorate={self.quorate})"
 
 
 class Cluster(ABC):

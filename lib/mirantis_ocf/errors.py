@@ -4,9 +4,14 @@ Raise them anywhere; only the runner turns them into an exit code and an
 ``ocf-exit-reason:`` line.  The message *is* the exit reason, so it must be
 short, one line, and free of secrets.
 """
-from typing import ClassVar
+from __future__ import annotations
+
 
 from .codes import ExitCode
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar
 
 
 class OCFError(Exception):

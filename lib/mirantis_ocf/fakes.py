@@ -1,7 +1,12 @@
 """Recording fakes for unit tests of pure logic (no cluster runs there)."""
-from typing import Dict, List, Optional, Tuple
+from __future__ import annotations
+
 
 from .cluster import Cluster, Membership, check_key
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Optional, Tuple
 
 
 class FakeCluster(Cluster):

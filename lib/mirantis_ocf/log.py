@@ -14,10 +14,15 @@ agent's stderr).  Warnings and errors always go to stderr.  Stdout is never
 used: it carries only the protocol.  Known secret values are masked in every
 line.  Nothing is opened at import; the runner builds one :class:`Log`.
 """
+from __future__ import annotations
+
 import os
 import sys
 import time
-from typing import IO, Mapping, Optional, Sequence
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import IO, Mapping, Optional, Sequence
 
 DEBUG, INFO, WARNING, ERROR = 10, 20, 30, 40
 _NAMES = {DEBUG: "DEBUG", INFO: "INFO", WARNING: "WARNING", ERROR: "ERROR"}

@@ -5,10 +5,13 @@ RelaxNG schema, resource-agents' ``metadata.rng`` and pcs: a DOCTYPE line,
 ``<version>1.1</version>``, longdesc before shortdesc, only the DTD's action
 names (so no ``reload-agent``), and roles spelled ``Promoted``/``Unpromoted``.
 """
-from dataclasses import dataclass
-from typing import Optional, Sequence
+from __future__ import annotations
 
-from .params import Param
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Optional, Sequence
+
+    from .params import Param
 
 OCF_VERSION = "1.1"
 
@@ -20,17 +23,18 @@ DTD_ACTIONS = frozenset({
 ROLES = frozenset({"Promoted", "Unpromoted"})
 
 
-@dataclass(frozen=True)
 class ActionSpec:
     """One ``<action>`` line: the resource manager's hint for an operation."""
 
-    name: str
-    timeout: int                  # seconds
-    interval: Optional[int] = None
-    depth: Optional[int] = None
-    role: Optional[str] = None
+    __slots__ = ("name", "timeout", "interval", "depth", "role")
 
-    def __post_init__(self) -> None:
+    def __init__(self, name: str, timeout: int, interval: Optional[int] = None,
+                 depth: Optional[int] = None, role: Optional[str] = None) -> None:
+        self.name = name
+        self.timeout = timeout          # seconds
+        self.interval = interval
+        self.depth = depth
+        self.role = role
         if self.name not in DTD_ACTIONS:
             raise ValueError(f"action {self.name!r} is not allowed by ra-api-1.dtd")
         if self.role is not None and self.role not in ROLES:

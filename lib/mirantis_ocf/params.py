@@ -5,13 +5,16 @@ parsed once, at the edge, into an immutable :class:`Params`; an ``integer``
 reaches the action as an ``int`` and a ``boolean`` as a ``bool``.  The
 validator is a pure function that reports *every* bad parameter by name.
 """
-from dataclasses import dataclass
-from enum import Enum
-from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+from __future__ import annotations
 
-Value = Union[str, int, bool]
-# A check takes the parsed value and returns an error message or None.
-Check = Callable[[Any], Optional[str]]
+from enum import Enum
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:  # typing costs milliseconds at import; agents run every few seconds
+    from typing import Any, Callable, Dict, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
+    Value = Union[str, int, bool]
+    # A check takes the parsed value and returns an error message or None.
+    Check = Callable[[Any], Optional[str]]
 
 TRUE_WORDS = frozenset({"1", "yes", "true", "on", "y"})
 FALSE_WORDS = frozenset({"0", "no", "false", "off", "n"})
@@ -25,20 +28,28 @@ class Type(Enum):
     BOOLEAN = "boolean"
 
 
-@dataclass(frozen=True)
 class Param:
     """One declared parameter; meta-data and parsing both come from this."""
 
-    name: str
-    shortdesc: str
-    longdesc: str = ""
-    type: Type = Type.STRING
-    default: Optional[Value] = None
-    required: bool = False
-    unique: bool = False
-    secret: bool = False          # never logged, never in an exit reason
-    deprecated: str = ""          # why, if this parameter is kept only for compatibility
-    checks: Tuple[Check, ...] = ()
+    __slots__ = ("name", "shortdesc", "longdesc", "type", "default", "required", "unique",
+                 "secret", "deprecated", "checks")
+
+    def __init__(self, name: str, shortdesc: str, longdesc: str = "", type: Type = Type.STRING,
+                 default: Optional[Value] = None, required: bool = False, unique: bool = False,
+                 secret: bool = False, deprecated: str = "", checks: Tuple[Check, ...] = ()) -> None:
+        self.name = name
+        self.shortdesc = shortdesc
+        self.longdesc = longdesc
+        self.type = type
+        self.default = default
+        self.required = required
+        self.unique = unique
+        self.secret = secret            # never logged, never in an exit reason
+        self.deprecated = deprecated    # why, if kept only for compatibility
+        self.checks = checks
+
+    def __repr__(self) -> str:
+        return f"Param({self.name!r})"
 
     def default_text(self) -> Optional[str]:
         """The default as meta-data shows it."""
@@ -49,12 +60,23 @@ class Param:
         return str(self.default)
 
 
-@dataclass(frozen=True)
 class ParamError:
     """A bad parameter, by name; the message never repeats a secret value."""
 
-    name: str
-    message: str
+    __slots__ = ("name", "message")
+
+    def __init__(self, name: str, message: str) -> None:
+        self.name = name
+        self.message = message
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, ParamError) and (self.name, self.message) == (other.name, other.message)
+
+    def __hash__(self) -> int:
+        return hash((self.name, self.message))
+
+    def __repr__(self) -> str:
+        return f"ParamError({self.name!r}, {self.message!r})"
 
     def __str__(self) -> str:
         return f"{self.name}: {self.message}"
@@ -85,7 +107,7 @@ def _convert(param: Param, raw: str) -> Tuple[Optional[Value], Optional[str]]:
     return raw, None
 
 
-class Params(Mapping[str, Value]):
+class Params:
     """The immutable, typed parameters of one action.
 
     Read them as attributes (``params.conffile``) or by key.  ``secrets``
@@ -95,7 +117,7 @@ class Params(Mapping[str, Value]):
     __slots__ = ("_values", "_secrets", "_given")
     _values: Dict[str, Value]
     _secrets: Tuple[str, ...]
-    _given: frozenset  # type: ignore[type-arg]
+    _given: frozenset[str]
 
     def __init__(self, values: Dict[str, Value], secrets: Sequence[str] = (),
                  given: Sequence[str] = ()) -> None:
@@ -120,6 +142,12 @@ class Params(Mapping[str, Value]):
 
     def __len__(self) -> int:
         return len(self._values)
+
+    def __contains__(self, key: object) -> bool:
+        return key in self._values
+
+    def get(self, key: str, default: Optional[Value] = None) -> Optional[Value]:
+        return self._values.get(key, default)
 
     @property
     def secrets(self) -> Tuple[str, ...]:

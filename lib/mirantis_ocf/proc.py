@@ -5,16 +5,20 @@ other process.  A process counts as ours only if its executable and command
 line match what we started, and a signal is sent only after re-reading the
 process and finding the same start time.
 """
+from __future__ import annotations
+
 import os
-import signal
-from typing import Callable, Iterable, List, Optional, Sequence
+
 
 from .budget import Budget
 from .errors import GenericError
 from .log import Log
 from .system import ProcInfo, System
 
-Matcher = Callable[[ProcInfo], bool]
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Callable, Iterable, List, Optional, Sequence
+    Matcher = Callable[[ProcInfo], bool]
 
 
 # --- pid files ---------------------------------------------------------------
@@ -123,12 +127,13 @@ def wait_until(system: System, budget: Budget, done: Callable[[], bool],
 # --- stopping ----------------------------------------------------------------
 
 def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, log: Log,
-                   name: str, term: int = signal.SIGTERM) -> None:
+                   name: str, term: int = 15) -> None:
     """TERM, wait within the budget, then KILL; return only when all are gone.
 
     Raises :class:`GenericError` if a process survives KILL (a process in D
     state): a stop must not claim success while the service still runs.
     """
+    import signal
     targets = [t for t in targets if same(system, t)]
     if not targets:
         return

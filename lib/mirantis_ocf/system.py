@@ -6,22 +6,31 @@ The real implementation reads ``/proc`` directly: it is what ``psutil`` does
 on Linux, without its import cost on the ``monitor`` path, which Pacemaker
 runs every few seconds on every node.
 """
+from __future__ import annotations
+
 import os
 import time
-from dataclasses import dataclass
-from typing import Dict, List, Mapping, Optional, Sequence, Tuple
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 # What the agents get if Pacemaker (or `env -i`) gives them no PATH.
 DEFAULT_PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 
 
-@dataclass(frozen=True)
 class CommandResult:
-    argv: Tuple[str, ...]
-    rc: int
-    stdout: str
-    stderr: str
-    timed_out: bool = False
+    """What a command did: its exit code and its output."""
+
+    __slots__ = ("argv", "rc", "stdout", "stderr", "timed_out")
+
+    def __init__(self, argv: Tuple[str, ...], rc: int, stdout: str, stderr: str,
+                 timed_out: bool = False) -> None:
+        self.argv = argv
+        self.rc = rc
+        self.stdout = stdout
+        self.stderr = stderr
+        self.timed_out = timed_out
 
     @property
     def ok(self) -> bool:
@@ -36,16 +45,22 @@ class CommandResult:
         return ""
 
 
-@dataclass(frozen=True)
 class ProcInfo:
     """What identifies a process beyond its pid."""
 
-    pid: int
-    ppid: int
-    state: str
-    start_time: int               # clock ticks since boot: changes when a pid is reused
-    exe: Optional[str]            # None when unreadable (kernel thread, not root)
-    argv: Tuple[str, ...]
+    __slots__ = ("pid", "ppid", "state", "start_time", "exe", "argv")
+
+    def __init__(self, pid: int, ppid: int, state: str, start_time: int, exe: Optional[str],
+                 argv: Tuple[str, ...]) -> None:
+        self.pid = pid
+        self.ppid = ppid
+        self.state = state
+        self.start_time = start_time    # clock ticks since boot: changes when a pid is reused
+        self.exe = exe                  # None when unreadable (kernel thread, not root)
+        self.argv = argv
+
+    def __repr__(self) -> str:
+        return f"ProcInfo(pid={self.pid}, state={self.state!r}, argv={self.argv!r})"
 
     @property
     def alive(self) -> bool:

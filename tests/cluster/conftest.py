@@ -79,6 +79,11 @@ def wait_for(predicate, timeout, what, interval=0.5):
 class Cluster:
     """Thin helpers around the pacemaker CLI for the running test cluster."""
 
+    # also reachable through the fixture, so test modules need not import
+    # conftest (a module name every test directory may have)
+    run = staticmethod(run)
+    wait_for = staticmethod(wait_for)
+
     def __init__(self, node):
         self.node = node
 
@@ -154,7 +159,7 @@ class Cluster:
         crmsh refuses to delete a running resource, and deleting it running
         would leave the stop to the orphan handling: stop it explicitly.
         """
-        present = run(["cibadmin", "-Q", "-o", "resources", "--xpath",
+        present = run(["cibadmin", "-Q", "--xpath",
                        f"//{tag}[@id='{rsc_id}']"], check=False)
         if present.returncode != 0:
             return
@@ -163,9 +168,12 @@ class Cluster:
 
         def stopped():
             mon = self.mon()
-            active = [r.get("id") for r in mon.iter("resource")
-                      if r.get("active") == "true"
-                      and self._belongs(mon, r, rsc_id)]
+            active = []
+            for el in mon.iter():
+                if el.get("id") != rsc_id:
+                    continue
+                rscs = [el] if el.tag == "resource" else el.iter("resource")
+                active += [r.get("id") for r in rscs if r.get("active") == "true"]
             return (not active, f"still active: {active}")
 
         wait_for(stopped, timeout, f"{rsc_id} to stop")
@@ -173,15 +181,6 @@ class Cluster:
              f"<{tag} id='{rsc_id}'/>"])
         # drop the orphaned operation history, so a later test starts clean
         run(["crm_resource", "--cleanup"], check=False)
-
-    @staticmethod
-    def _belongs(mon, res, rsc_id):
-        if res.get("id", "").split(":")[0] == rsc_id:
-            return True
-        for parent in mon.iter():
-            if parent.get("id") == rsc_id and res in list(parent):
-                return True
-        return False
 
 
 def _skip_reason():

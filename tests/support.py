@@ -1,0 +1,38 @@
+"""Helpers shared by the test tiers: the repo's paths and the agents as modules."""
+import importlib.machinery
+import importlib.util
+import os
+import types
+from typing import Dict, List
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+AGENTS_DIR = os.path.join(ROOT, "agents")
+OCF_ROOT = "/usr/lib/ocf"
+INSTALLED = os.path.join(OCF_ROOT, "resource.d", "mirantis")
+
+
+def agent_names() -> List[str]:
+    return sorted(n for n in os.listdir(AGENTS_DIR) if not n.startswith("."))
+
+
+def load_agent(name: str) -> types.ModuleType:
+    """Import an agent file (it has no .py suffix) as a module, without running main()."""
+    path = os.path.join(AGENTS_DIR, name)
+    loader = importlib.machinery.SourceFileLoader(f"agent_{name.replace('-', '_')}", path)
+    spec = importlib.util.spec_from_loader(loader.name, loader)
+    assert spec is not None
+    module = importlib.util.module_from_spec(spec)
+    loader.exec_module(module)
+    return module
+
+
+def bare_env(**params: str) -> Dict[str, str]:
+    """The environment Pacemaker gives an agent: nothing inherited, parameters as OCF_RESKEY_*."""
+    env = {"OCF_ROOT": OCF_ROOT, "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1",
+           "OCF_RESKEY_CRM_meta_timeout": "20000"}
+    for key, value in params.items():
+        if key.startswith(("OCF_", "HA_")):
+            env[key] = value
+        else:
+            env["OCF_RESKEY_" + key] = value
+    return env

@@ -112,8 +112,9 @@ def haproxy_clone(pcmk_cluster, installed_agent, tmp_path_factory):
             RESOURCE_CRM.format(prim=PRIMITIVE, clone=CLONE, cfg=cfg,
                                 pidfile=pidfile),
             d / "resource.crm")
-        pcmk_cluster.wait_for(lambda: pcmk_cluster.started_on_node(CLONE, PRIMITIVE),
-                 START_DEADLINE, f"{CLONE} to be Started on {pcmk_cluster.node}")
+        pcmk_cluster.wait_for(
+            lambda: pcmk_cluster.started_on_node(CLONE, PRIMITIVE),
+            START_DEADLINE, f"{CLONE} to be Started on {pcmk_cluster.node}")
         yield SimpleNamespace(port=port, pidfile=pidfile, cfg=cfg, dir=d)
     finally:
         last_pid = read_pid(pidfile)
@@ -132,8 +133,9 @@ def test_clone_started_and_serving(pcmk_cluster, haproxy_clone):
     pid = read_pid(haproxy_clone.pidfile)
     assert pid and pid_alive(pid), f"no live haproxy in {haproxy_clone.pidfile}"
 
-    body = pcmk_cluster.wait_for(lambda: http_get(haproxy_clone.port), 10,
-                    f"127.0.0.1:{haproxy_clone.port} to answer")
+    body = pcmk_cluster.wait_for(
+        lambda: http_get(haproxy_clone.port), 10,
+        f"127.0.0.1:{haproxy_clone.port} to answer")
     assert HELLO in body
 
 
@@ -159,8 +161,9 @@ def test_recovers_after_kill9(pcmk_cluster, haproxy_clone):
               and state["answers"] and started and failure is not None)
         return ok, state
 
-    _, state = pcmk_cluster.wait_for(recovered, RECOVERY_DEADLINE,
-                        "pacemaker to notice the kill and restart haproxy")
+    _, state = pcmk_cluster.wait_for(
+        recovered, RECOVERY_DEADLINE,
+        "pacemaker to notice the kill and restart haproxy")
     assert not pid_alive(old_pid)
     # the monitor (interval 3s) must be what noticed it: a failed op or a
     # fail-count of at least 1 for p_haproxy on this node
@@ -168,16 +171,18 @@ def test_recovers_after_kill9(pcmk_cluster, haproxy_clone):
 
 
 def test_cib_create_is_an_atomic_claim(pcmk_cluster):
+    """cibadmin --create fails if the id exists: the first claimer wins."""
+    run = pcmk_cluster.run
     set_id = "mirantis-claim-test"
 
     def claim(owner):
-        return pcmk_cluster.run(["cibadmin", "--create", "-o", "crm_config", "--xml-text",
+        return run(["cibadmin", "--create", "-o", "crm_config", "--xml-text",
                     f"<cluster_property_set id='{set_id}'>"
                     f"<nvpair id='{set_id}-owner' name='owner' value='{owner}'/>"
                     f"</cluster_property_set>"], check=False)
 
     def owner():
-        r = pcmk_cluster.run(["cibadmin", "-Q", "--xpath",
+        r = run(["cibadmin", "-Q", "--xpath",
                  f"//cluster_property_set[@id='{set_id}']/nvpair[@name='owner']"],
                 check=False)
         if r.returncode == CRM_EX_NOSUCH:
@@ -195,6 +200,6 @@ def test_cib_create_is_an_atomic_claim(pcmk_cluster):
         assert "File exists" in second.stderr
         assert owner() == "n1"
     finally:
-        pcmk_cluster.run(["cibadmin", "--delete", "-o", "crm_config", "--xml-text",
+        run(["cibadmin", "--delete", "-o", "crm_config", "--xml-text",
              f"<cluster_property_set id='{set_id}'/>"], check=False)
     assert owner() is None

@@ -1,0 +1,158 @@
+"""The haproxy agent's own logic, on the recording fake host."""
+import io
+import signal
+from typing import Tuple
+
+import pytest
+
+from fakehost import FakeHost, haproxy_host
+from support import load_agent
+from mirantis_ocf.codes import ExitCode
+from mirantis_ocf.runner import run
+
+haproxy = load_agent("haproxy")
+PID = "/run/haproxy/test.pid"
+
+
+def act(host: FakeHost, action: str, **params: str) -> Tuple[ExitCode, str]:
+    env = {"OCF_RESOURCE_INSTANCE": "p_haproxy", "OCF_RESKEY_pidfile": PID,
+           "OCF_RESKEY_CRM_meta_interval": "20000"}
+    env.update({k if k.startswith("OCF_") else "OCF_RESKEY_" + k: v for k, v in params.items()})
+    err = io.StringIO()
+    code = run(haproxy.HAProxy, ["haproxy", action], env, system=host, stdout=io.StringIO(),
+               stderr=err)
+    reasons = [ln for ln in err.getvalue().splitlines() if ln.startswith("ocf-exit-reason:")]
+    return code, reasons[-1][16:] if reasons else ""
+
+
+def test_stats_socket_is_read_from_the_global_section() -> None:
+    cfg = ("global\n  log /dev/log local0\n  stats socket /run/h.sock mode 600 level admin "
+           "expose-fd listeners # comment\nlisten x\n  stats socket /elsewhere\n")
+    assert haproxy.stats_socket_of(cfg) == ("/run/h.sock", True)
+    assert haproxy.stats_socket_of("global\n stats socket unix@/a.sock\n") == ("/a.sock", False)
+    assert haproxy.stats_socket_of("global\n stats socket ipv4@127.0.0.1:9\n") == (None, False)
+    assert haproxy.stats_socket_of("defaults\n stats socket /x\n") == (None, False)
+
+
+def test_first_alert_strips_haproxy_prefix() -> None:
+    text = ("[NOTICE]   (7) : haproxy version\n[ALERT]    (7) : config : parsing [/a:2] : "
+            "unknown keyword 'bogus'\n[ALERT]    (7) : config : Fatal errors\n")
+    assert haproxy.first_alert(text) == "config : parsing [/a:2] : unknown keyword 'bogus'"
+
+
+def test_bad_configuration_is_err_configured_with_haproxys_words() -> None:
+    host = haproxy_host()
+    host.files["/etc/haproxy/haproxy.cfg"] = "global\n    bogus\n"
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_CONFIGURED
+    assert "unknown keyword 'bogus'" in reason
+    assert not any("-D" in c for c in host.commands)   # never launched
+
+
+def test_missing_binary_is_not_installed_but_probe_says_not_running() -> None:
+    host = haproxy_host()
+    host.executables.clear()
+    assert act(host, "start")[0] == ExitCode.ERR_INSTALLED
+    assert act(host, "monitor", OCF_RESKEY_CRM_meta_interval="0")[0] == ExitCode.NOT_RUNNING
+
+
+def test_missing_conffile_is_a_local_error() -> None:
+    host = haproxy_host()
+    code, reason = act(host, "start", conffile="/etc/haproxy/other.cfg")
+    assert code == ExitCode.ERR_ARGS and "/etc/haproxy/other.cfg" in reason
+
+
+def test_stale_pidfile_naming_another_process_is_not_running() -> None:
+    host = haproxy_host()
+    other = host.add_process("/usr/bin/sleep", ["sleep", "1000"])
+    host.files[PID] = f"{other}\n"
+    assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert other in host.procs and (other, signal.SIGTERM) not in host.signals
+
+
+def test_another_instance_of_haproxy_is_not_ours() -> None:
+    host = haproxy_host()
+    other = host.add_process("/usr/sbin/haproxy", ["/usr/sbin/haproxy", "-f", "/etc/other.cfg"])
+    host.files[PID] = f"{other}\n"
+    assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
+    act(host, "stop")
+    assert other in host.procs
+
+
+def test_running_haproxy_without_its_pidfile_is_a_failure_not_a_stop() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    host.files.pop(PID)
+    code, reason = act(host, "monitor")
+    assert code == ExitCode.ERR_GENERIC and "does not name it" in reason
+    assert act(host, "stop")[0] == ExitCode.SUCCESS and host.procs == {}
+
+
+def test_deep_monitor_asks_the_stats_socket() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    assert act(host, "monitor", OCF_CHECK_LEVEL="10")[0] == ExitCode.SUCCESS
+    host.sockets.clear()
+    code, reason = act(host, "monitor", OCF_CHECK_LEVEL="10")
+    assert code == ExitCode.ERR_GENERIC and "/run/haproxy/admin.sock" in reason
+    assert act(host, "monitor")[0] == ExitCode.SUCCESS   # level 0 does not ask
+
+
+def test_reload_retires_old_processes_with_sf() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    old = int(host.files[PID])
+    assert act(host, "reload")[0] == ExitCode.SUCCESS
+    launch = [c for c in host.commands if "-D" in c][-1]
+    assert launch[-2:] == ("-sf", str(old))
+    assert int(host.files[PID]) != old and act(host, "monitor")[0] == ExitCode.SUCCESS
+
+
+def test_reload_with_a_bad_configuration_keeps_the_old_process() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    old = int(host.files[PID])
+    host.files["/etc/haproxy/haproxy.cfg"] = "global\n    bogus\n"
+    code, reason = act(host, "reload")
+    assert code == ExitCode.ERR_CONFIGURED and "bogus" in reason
+    assert old in host.procs and int(host.files[PID]) == old
+
+
+def test_reload_of_a_stopped_haproxy_does_not_start_it() -> None:
+    host = haproxy_host()
+    assert act(host, "reload")[0] == ExitCode.NOT_RUNNING
+    assert host.procs == {}
+
+
+def test_stop_escalates_to_kill() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    pid = int(host.files[PID])
+    host.ignore_term.add(pid)
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert [s for p, s in host.signals if p == pid] == [signal.SIGTERM, signal.SIGKILL]
+    assert host.now - 1000.0 < 30   # within the stop's budget
+
+
+def test_extraconf_is_split_without_a_shell_and_reserved_options_refused() -> None:
+    host = haproxy_host()
+    host.files["/etc/haproxy/extra.cfg"] = "frontend b\n"
+    assert act(host, "start", extraconf="-f '/etc/haproxy/extra.cfg'")[0] == ExitCode.SUCCESS
+    assert ("-f", "/etc/haproxy/extra.cfg") == [c for c in host.commands if "-D" in c][0][1:3]
+    code, reason = act(haproxy_host(), "start", extraconf="-sf 1")
+    assert code == ExitCode.ERR_CONFIGURED and "extraconf" in reason
+
+
+@pytest.mark.parametrize("value", ["$(touch /tmp/x)", "a; rm -rf /", "`id`", "x\ny"])
+def test_hostile_values_are_plain_arguments(value: str) -> None:
+    host = haproxy_host()
+    act(host, "start", extraconf=f"'{value}'")
+    for argv in host.commands:
+        assert argv[0] == "/usr/sbin/haproxy"       # no shell, ever
+        assert value in argv or "-D" not in argv
+
+
+def test_relative_paths_are_refused_by_name() -> None:
+    code, reason = act(haproxy_host(), "start", conffile="haproxy.cfg", pidfile="x.pid")
+    assert code == ExitCode.ERR_CONFIGURED and "conffile" in reason and "pidfile" in reason

@@ -2,10 +2,10 @@
 
 The cluster is started with tools/pcmk-single.sh (private mount namespace,
 clean environment, no systemd needed) once per test session and stopped at
-the end, even when tests fail.  If a cluster from the same state dir
-($PCMK_STATE) was already running before the session, it is reused and left
-running: the tests must not tear down a developer's (or `make demo`'s)
-cluster.
+the end, even when tests fail.  If a cluster is already running (typically
+`make demo`, which uses the same resource ids), the tests error out instead
+of reconfiguring and then stopping someone else's cluster: stop it first
+(tools/demo.sh stop, or tools/pcmk-single.sh stop).
 
 The agent under test is installed with `make -C <repo> install` (DESTDIR
 empty, so into /usr/lib/ocf).  Set MIRANTIS_OCF_NO_INSTALL=1 to test an
@@ -198,7 +198,12 @@ def pcmk_cluster():
     reason = _skip_reason()
     if reason:
         pytest.skip(reason)
-    was_running = run([PCMK_SINGLE, "status"], check=False).returncode == 0
+    # pcmk-single.sh status: 0 running, 3 not running; and any cluster
+    # answering crm_mon, whichever state dir it came from
+    if (run([PCMK_SINGLE, "status"], check=False).returncode != 3
+            or run(["crm_mon", "-1"], check=False).returncode == 0):
+        pytest.fail("a pacemaker cluster is already running on this host "
+                    "(make demo?); stop it first: tools/demo.sh stop")
     try:
         start = run([PCMK_SINGLE, "start"], check=False, timeout=START_TIMEOUT)
         if start.returncode != 0:
@@ -206,12 +211,11 @@ def pcmk_cluster():
                         f"(rc {start.returncode}):\n{start.stdout}{start.stderr}")
         yield Cluster(os.uname().nodename)
     finally:
-        if not was_running:
-            stop = run([PCMK_SINGLE, "stop"], check=False, timeout=STOP_TIMEOUT)
-            if stop.returncode != 0:
-                raise AssertionError(
-                    f"tools/pcmk-single.sh stop failed (rc {stop.returncode}):"
-                    f"\n{stop.stdout}{stop.stderr}")
+        stop = run([PCMK_SINGLE, "stop"], check=False, timeout=STOP_TIMEOUT)
+        if stop.returncode != 0:
+            raise AssertionError(
+                f"tools/pcmk-single.sh stop failed (rc {stop.returncode}):"
+                f"\n{stop.stdout}{stop.stderr}")
 
 
 @pytest.fixture(scope="session")

@@ -5,7 +5,8 @@ does.  Destinations follow the HA_* variables that pacemaker-execd exports:
 
 - ``HA_LOGFACILITY`` (or ``HA_logfacility``): syslog, unless ``none``;
 - ``HA_LOGFILE``: appended to;
-- ``HA_DEBUGLOG``: debug lines (and everything else) appended to;
+- ``HA_DEBUGLOG``: debug lines (and everything else) appended to; without
+  it, debug lines (when on) go to ``HA_LOGFILE``;
 - ``HA_debug``: read as a string; ``0``/``no``/empty mean off;
 - ``OCF_TRACE_RA``: debug on, to stderr.
 
@@ -84,7 +85,8 @@ class Log:
         if self.facility and level >= (DEBUG if self.debug_on else INFO):
             self._syslog(level, line)
         stamp = time.strftime("%b %d %H:%M:%S")
-        if self.logfile and level >= INFO:
+        # debug lines go to HA_DEBUGLOG when it is set, else to HA_LOGFILE
+        if self.logfile and (level >= INFO or (self.debug_on and not self.debuglog)):
             self._append(self.logfile, f"{stamp} {line}")
         if self.debuglog:
             self._append(self.debuglog, f"{stamp} {line}")

@@ -16,7 +16,7 @@ APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2
             pcs curl procps iproute2 util-linux
 
 .PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
-        typecheck bench demo demo-stop clean
+        typecheck readme bench demo demo-stop clean
 
 all:
 	@echo "targets: install check check-unit check-agents check-cluster golden bench demo demo-stop"
@@ -68,6 +68,9 @@ typecheck:
 golden:
 	@for a in $(AGENTS); do env -i $(PYTHON) agents/$$a meta-data > tests/unit/golden/$$a.xml; \
 	    echo "tests/unit/golden/$$a.xml"; done
+
+readme:
+	$(PYTHON) tools/agent-reference.py --write
 
 bench: deps install
 	$(PYTHON) bench/run.py --agent $(OCF_ROOT)/resource.d/$(PROVIDER)/haproxy

@@ -107,8 +107,11 @@ wait_gone() {
     for i in $(seq $((t * 10))); do
         alive=0
         for p in "$@"; do
-            # a zombie counts as gone: its parent (the launcher) reaps it
-            if [ -r "/proc/$p/stat" ] && [ "$(cut -d' ' -f3 "/proc/$p/stat" 2>/dev/null)" != Z ]; then
+            # A zombie counts as gone: its parent (the launcher, or PID 1 for
+            # orphans) reaps it.  The state follows the last ")" because the
+            # command name in between may contain spaces.
+            if [ -r "/proc/$p/stat" ] &&
+                [ "$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$p/stat" 2>/dev/null)" != Z ]; then
                 alive=1; break
             fi
         done

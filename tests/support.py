@@ -2,8 +2,10 @@
 import importlib.machinery
 import importlib.util
 import os
+import socket
+import subprocess
 import types
-from typing import Dict, List
+from typing import Dict, List, Tuple
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 AGENTS_DIR = os.path.join(ROOT, "agents")
@@ -36,3 +38,26 @@ def bare_env(**params: str) -> Dict[str, str]:
         else:
             env["OCF_RESKEY_" + key] = value
     return env
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def reason_of(stderr: str) -> str:
+    lines = [ln for ln in stderr.splitlines() if ln.startswith("ocf-exit-reason:")]
+    return lines[-1][len("ocf-exit-reason:"):] if lines else ""
+
+
+def call(agent: str, action: str, env: Dict[str, str], timeout: float = 60) -> Tuple[int, str, str]:
+    """Run an agent exactly as pacemaker-execd does: argv[1] is the action, env is all it gets."""
+    proc = subprocess.run([agent, action], env=env, capture_output=True, text=True,
+                          timeout=timeout, cwd="/", stdin=subprocess.DEVNULL)
+    return proc.returncode, proc.stdout, proc.stderr
+
+
+def pids_of(pattern: str) -> List[int]:
+    out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
+    return [int(p) for p in out.split()]

@@ -9,8 +9,7 @@ from typing import Dict, List, Tuple
 
 import pytest
 
-from conftest import call, free_port, pids_of, reason_of
-from support import INSTALLED, bare_env
+from support import INSTALLED, bare_env, call, free_port, pids_of, reason_of
 
 AGENT = os.path.join(INSTALLED, "haproxy")
 

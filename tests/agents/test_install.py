@@ -4,8 +4,7 @@ import os
 import stat
 import subprocess
 
-from conftest import call
-from support import INSTALLED, ROOT, agent_names
+from support import INSTALLED, ROOT, agent_names, call
 
 
 def test_destdir_install_layout_and_bare_run(workdir: str) -> None:

@@ -1,8 +1,7 @@
 """A secret parameter never appears in argv, logs, exit reasons or a daemon's environment."""
 import os
 
-from conftest import call
-from support import ROOT, bare_env
+from support import ROOT, bare_env, call
 
 AGENT = os.path.join(ROOT, "tests", "agents", "data", "secretive")
 SECRET = "Tr0ub4dor&3-secret"

@@ -225,6 +225,8 @@ def split_args(text: str) -> Tuple[List[str], Optional[str]]:
 
     Nothing is expanded: ``$(touch /tmp/x)`` stays a literal word.
     """
+    if not any(c in text for c in "'\"\\"):
+        return text.split(), None   # what shlex gives, without importing it (and re)
     import shlex
     try:
         return shlex.split(text, comments=False, posix=True), None

@@ -156,3 +156,13 @@ def test_hostile_values_are_plain_arguments(value: str) -> None:
 def test_relative_paths_are_refused_by_name() -> None:
     code, reason = act(haproxy_host(), "start", conffile="haproxy.cfg", pidfile="x.pid")
     assert code == ExitCode.ERR_CONFIGURED and "conffile" in reason and "pidfile" in reason
+
+
+def test_deep_monitor_without_a_socket_warns_and_checks_the_process() -> None:
+    host = haproxy_host()
+    host.files["/etc/haproxy/haproxy.cfg"] = "global\n    maxconn 100\n"
+    act(host, "start")
+    err = io.StringIO()
+    env = {"OCF_RESKEY_pidfile": PID, "OCF_RESKEY_CRM_meta_interval": "20000", "OCF_CHECK_LEVEL": "10"}
+    code = run(haproxy.HAProxy, ["haproxy", "monitor"], env, system=host, stderr=err)
+    assert code == ExitCode.SUCCESS and "needs a stats socket" in err.getvalue()

@@ -76,3 +76,9 @@ def test_split_args_never_expands(text: str, words: list) -> None:
 def test_split_args_reports_unbalanced_quotes() -> None:
     words, problem = split_args("-f 'unterminated")
     assert words == [] and problem and "cannot be split" in problem
+
+
+@pytest.mark.parametrize("text", ["", "  -f /a  -f /b ", "-L node1\t-V", "a#b c", "$(x) ; `y`"])
+def test_split_args_fast_path_agrees_with_shlex(text: str) -> None:
+    import shlex
+    assert split_args(text) == (shlex.split(text, comments=False, posix=True), None)

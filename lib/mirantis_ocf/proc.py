@@ -124,6 +124,40 @@ def wait_until(system: System, budget: Budget, done: Callable[[], bool],
         interval = min(interval * 1.5, 1.0)
 
 
+# --- starting ----------------------------------------------------------------
+
+def last_line(system: System, path: Optional[str]) -> str:
+    """The last non-empty line of a log file, for an exit reason."""
+    text = system.read_text(path) if path else None
+    lines = [ln.strip() for ln in (text or "").splitlines()[-50:] if ln.strip()]
+    return lines[-1][-200:] if lines else ""
+
+
+def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
+                 pidfile: str, ready: Callable[[int], bool], log_path: Optional[str] = None,
+                 user: Optional[str] = None, group: Optional[str] = None) -> int:
+    """Start a foreground daemon detached, record its pid, wait until ``ready(pid)``.
+
+    If the daemon exits first, fail at once with its exit status and the
+    last line of its log, rather than wait for Pacemaker's timeout.
+    """
+    pid = system.spawn(argv, log_path=log_path, user=user, group=group)
+    write_pidfile(system, pidfile, pid)
+
+    def died() -> Optional[str]:
+        status = system.reap(pid)
+        info = system.process(pid) if status is None else None
+        if status is None and info is not None and info.alive:
+            return None
+        detail = last_line(system, log_path)
+        code = f"exit status {status}" if status is not None else "exited"
+        return f"{name} {code} during start" + (f": {detail}" if detail else "")
+
+    if not wait_until(system, budget, lambda: ready(pid), died):
+        raise GenericError(f"{name} (pid {pid}) was not ready within the start timeout")
+    return pid
+
+
 # --- stopping ----------------------------------------------------------------
 
 def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, log: Log,

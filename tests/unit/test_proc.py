@@ -118,3 +118,26 @@ def test_daemonizing_command_does_not_hang(system: System) -> None:
     t0 = time.monotonic()
     result = system.run(["/bin/sh", "-c", "sleep 5 & echo started"], 10.0, detach=True)
     assert result.stdout.strip() == "started" and time.monotonic() - t0 < 3
+
+
+def test_start_daemon_fails_fast_with_the_last_log_line(system: System, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    log = str(tmp_path / "d.log")
+    t0 = time.monotonic()
+    with pytest.raises(GenericError) as caught:
+        proc.start_daemon(system, budget(system, 60.0), "brokend",
+                          ["/bin/sh", "-c", "echo starting; echo 'config error: no such bridge'; exit 3"],
+                          str(tmp_path / "d.pid"), ready=lambda pid: False, log_path=log)
+    assert time.monotonic() - t0 < 5          # not the 60 s budget
+    assert "brokend exit status 3 during start: config error: no such bridge" == caught.value.reason
+
+
+def test_start_daemon_returns_once_ready(system: System, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    flag = tmp_path / "ready"
+    pidfile = str(tmp_path / "d.pid")
+    pid = proc.start_daemon(system, budget(system, 20.0), "sleeper",
+                            ["/bin/sh", "-c", f"sleep 0.3; touch {flag}; exec sleep 30"],
+                            pidfile, ready=lambda pid: flag.exists())
+    try:
+        assert flag.exists() and proc.read_pidfile(system, pidfile) == pid
+    finally:
+        os.kill(pid, signal.SIGKILL)

@@ -61,6 +61,10 @@ class Agent:
     longdesc: ClassVar[str] = ""
     params: ClassVar[Sequence[Param]] = ()
     actions: ClassVar[Sequence[ActionSpec]] = ()
+    # The parameters that find a running instance (binary, config, pid file).
+    # While these are valid, stop and probes still look for the service even
+    # if other parameters are not, with the bad ones at their defaults.
+    identity: ClassVar[Sequence[str]] = ()
 
     @classmethod
     def metadata(cls) -> str:

@@ -83,7 +83,7 @@ class Log:
         if to_stderr:
             self._write(self.stderr, line)
         if self.facility and level >= (DEBUG if self.debug_on else INFO):
-            self._syslog(level, line)
+            self._syslog(level, f"{_NAMES[level]}: {text}")
         stamp = time.strftime("%b %d %H:%M:%S")
         # debug lines go to HA_DEBUGLOG when it is set, else to HA_LOGFILE
         if self.logfile and (level >= INFO or (self.debug_on and not self.debuglog)):
@@ -112,7 +112,10 @@ class Log:
         import syslog
         if not self._syslog_open:
             facility = getattr(syslog, "LOG_" + self.facility.upper(), syslog.LOG_DAEMON)
-            syslog.openlog(ident="", logoption=0, facility=facility)
+            # ident + LOG_PID gives "agent(instance)[pid]: LEVEL: msg", the
+            # resource-agents format, with the program name that filters use
+            syslog.openlog(ident=self.tag.rsplit("[", 1)[0], logoption=syslog.LOG_PID,
+                           facility=facility)
             self._syslog_open = True
         priority = {DEBUG: syslog.LOG_DEBUG, INFO: syslog.LOG_INFO,
                     WARNING: syslog.LOG_WARNING, ERROR: syslog.LOG_ERR}[level]

@@ -31,7 +31,8 @@ def read_pidfile(system: System, path: str) -> Optional[int]:
     if not text:
         return None
     first = text.strip().split("\n", 1)[0].strip()
-    return int(first) if first.isdigit() and int(first) > 0 else None
+    # isascii: str.isdigit() also accepts digits such as "²" that int() refuses
+    return int(first) if first.isascii() and first.isdigit() and int(first) > 0 else None
 
 
 def write_pidfile(system: System, path: str, pid: int) -> None:
@@ -41,13 +42,14 @@ def write_pidfile(system: System, path: str, pid: int) -> None:
 # --- identity ----------------------------------------------------------------
 
 def matcher(exe: Optional[str] = None, argv_has: Sequence[str] = (),
-            argv_pair: Optional[Sequence[str]] = None) -> Matcher:
+            argv_pair: Optional[Sequence[str]] = None, argv_lacks: Sequence[str] = ()) -> Matcher:
     """A predicate for "this process is our daemon".
 
     ``exe``: the resolved path of the binary (compared with /proc/PID/exe,
     or with argv[0] when exe is unreadable).  ``argv_has``: words that must
     all appear in the command line.  ``argv_pair``: an option and its value
     that must appear next to each other (``("-f", "/etc/haproxy.cfg")``).
+    ``argv_lacks``: words that mark someone else's process (``-c``, a check).
     """
     def match(info: ProcInfo) -> bool:
         if not info.alive:
@@ -61,6 +63,8 @@ def matcher(exe: Optional[str] = None, argv_has: Sequence[str] = (),
                 if os.path.basename(argv0) != os.path.basename(exe):
                     return False
         if any(word not in info.argv for word in argv_has):
+            return False
+        if any(word in info.argv for word in argv_lacks):
             return False
         if argv_pair is not None:
             opt, value = argv_pair

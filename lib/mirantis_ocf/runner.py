@@ -6,9 +6,11 @@ Rules (OCF 1.1, and how Pacemaker and ocf-tester really behave):
 - ``meta-data`` and ``usage`` need no environment, no root, no binaries;
 - an unknown action exits 3;
 - a probe is a ``monitor`` whose ``OCF_RESKEY_CRM_meta_interval`` is 0 or unset;
-- with invalid parameters, ``stop`` returns 0 (start would have refused
-  them, so nothing can be running from them), a probe returns 7, and any
-  other action returns 6 with the reason;
+- with invalid parameters, any action but ``stop`` and a probe returns 6
+  with the reason.  ``stop`` and a probe still look for the service when
+  the agent's ``identity`` parameters are valid (the bad ones take their
+  defaults); otherwise ``stop`` returns 0 and a probe 7, since nothing can
+  be running from parameters that start would have refused;
 - a probe never reports software that is absent as an error (5 -> 7), and a
   stop never fails because of configuration (2, 5, 6 -> 0), nor returns 7;
 - an unexpected exception exits 1 with a one-line reason; its traceback goes
@@ -104,15 +106,21 @@ def run(agent_cls: Type[Agent], argv: Sequence[str], environ: Mapping[str, str],
 
     if errors:
         reason = "invalid parameter " + "; ".join(str(e) for e in errors)
-        if action == "stop":
+        bad = {e.name for e in errors}
+        findable = bool(agent_cls.identity) and not bad & set(agent_cls.identity)
+        if (action == "stop" or probe) and findable:
+            # A service started under older, laxer rules must still be found.
+            log.warning(f"{reason}: {verb} goes on with the defaults of the bad ones")
+        elif action == "stop":
             log.warning(f"{reason}: stop succeeds, nothing can have been started with it")
             return ExitCode.SUCCESS
-        if probe:
+        elif probe:
             log.warning(f"{reason}: probe reports not running")
             return ExitCode.NOT_RUNNING
-        log.error(reason)
-        exit_reason(err, log, reason)
-        return ExitCode.ERR_CONFIGURED
+        else:
+            log.error(reason)
+            exit_reason(err, log, reason)
+            return ExitCode.ERR_CONFIGURED
 
     method = getattr(agent_cls(), action.replace("-", "_"))
     try:
@@ -144,6 +152,10 @@ def run(agent_cls: Type[Agent], argv: Sequence[str], environ: Mapping[str, str],
 
 def _log_traceback(log: Log, text: str) -> None:
     """Traceback lines go to the log destinations, never to stderr."""
+    if log.trace:   # an operator tracing the agent wants to see it
+        for line in text.rstrip().splitlines():
+            log.error(line)
+        return
     saved = log.stderr
     log.stderr = open(os.devnull, "w")
     try:

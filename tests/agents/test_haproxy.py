@@ -231,3 +231,25 @@ def test_ocf_tester_passes_on_the_installed_agent(hx: HAProxyWorld) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "passed all tests" in proc.stdout
     assert hx.processes() == []
+
+
+def test_stop_finds_haproxy_even_when_another_parameter_is_now_invalid(hx: HAProxyWorld) -> None:
+    assert hx("start")[0] == 0
+    assert hx("monitor", OCF_RESKEY_CRM_meta_interval="0", extraconf="-q") == (0, "")
+    assert hx("stop", extraconf="-q") == (0, "")
+    assert hx.processes() == []
+
+
+@pytest.mark.parametrize("content", ["²\n", "12abc", "\x00\x01", "-1"])
+def test_garbage_pidfile_never_fails_stop_or_probe(hx: HAProxyWorld, content: str) -> None:
+    with open(hx.pidfile, "w") as f:
+        f.write(content)
+    assert hx("monitor", OCF_RESKEY_CRM_meta_interval="0") == (7, "")
+    assert hx("stop") == (0, "")
+
+
+def test_a_pidfile_that_is_a_directory_never_fails_stop(hx: HAProxyWorld) -> None:
+    os.mkdir(os.path.join(hx.dir, "piddir"))
+    env = {"pidfile": os.path.join(hx.dir, "piddir")}
+    assert hx("monitor", OCF_RESKEY_CRM_meta_interval="0", **env) == (7, "")
+    assert hx("stop", **env) == (0, "")

@@ -166,3 +166,76 @@ def test_deep_monitor_without_a_socket_warns_and_checks_the_process() -> None:
     env = {"OCF_RESKEY_pidfile": PID, "OCF_RESKEY_CRM_meta_interval": "20000", "OCF_CHECK_LEVEL": "10"}
     code = run(haproxy.HAProxy, ["haproxy", "monitor"], env, system=host, stderr=err)
     assert code == ExitCode.SUCCESS and "needs a stats socket" in err.getvalue()
+
+
+def test_first_alert_skips_warnings_that_continue() -> None:
+    text = ("[ALERT]    (7) : config : parsing [/a:2] : 'pidfile' already specified. Continuing.\n"
+            "[ALERT]    (7) : Starting frontend fe: cannot bind socket (Address in use)\n")
+    assert haproxy.first_alert(text) == "Starting frontend fe: cannot bind socket (Address in use)"
+
+
+def test_node_local_config_errors_ban_this_node_only() -> None:
+    host = haproxy_host()
+
+    def unresolvable(h: FakeHost, argv: Tuple[str, ...]):  # type: ignore[no-untyped-def]
+        from mirantis_ocf.system import CommandResult
+        return CommandResult(argv, 1, "", "[ALERT]    (1) : config : parsing [/a:9] : 'server s1' : "
+                             "could not resolve address 'controller-3'.")
+    host.programs["/usr/sbin/haproxy"] = unresolvable
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_ARGS and "could not resolve" in reason
+
+
+def test_a_haproxy_run_by_systemd_is_not_adopted_nor_killed() -> None:
+    host = haproxy_host()
+    master = host.add_process("/usr/sbin/haproxy", ["/usr/sbin/haproxy", "-Ws", "-f",
+                                                    "/etc/haproxy/haproxy.cfg", "-p", PID])
+    host.files[PID] = f"{master}\n"
+    assert act(host, "monitor", OCF_RESKEY_CRM_meta_interval="0")[0] == ExitCode.NOT_RUNNING
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_ARGS and "outside the cluster" in reason
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert master in host.procs and not host.signals
+
+
+def test_an_admins_config_check_is_not_the_service() -> None:
+    host = haproxy_host()
+    check = host.add_process("/usr/sbin/haproxy", ["/usr/sbin/haproxy", "-c", "-f",
+                                                   "/etc/haproxy/haproxy.cfg"])
+    assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
+    assert act(host, "stop")[0] == ExitCode.SUCCESS and check in host.procs
+
+
+def test_reload_falls_back_when_the_socket_hand_over_fails() -> None:
+    host = haproxy_host()
+    host.files["/etc/haproxy/haproxy.cfg"] += ""
+    act(host, "start")
+    host.files["/etc/haproxy/haproxy.cfg"] = host.files["/etc/haproxy/haproxy.cfg"].replace(
+        "level admin", "level admin expose-fd listeners")
+
+    def no_handover(h: FakeHost, argv: Tuple[str, ...]):  # type: ignore[no-untyped-def]
+        from fakehost import fake_haproxy
+        from mirantis_ocf.system import CommandResult
+        if "-x" in argv:
+            return CommandResult(argv, 1, "", "[ALERT]    (1) : Failed to get the sockets from the old process!")
+        return fake_haproxy(h, argv)
+    host.programs["/usr/sbin/haproxy"] = no_handover
+    assert act(host, "reload")[0] == ExitCode.SUCCESS
+    assert [c for c in host.commands if "-D" in c][-1][-2] == "-sf"
+
+
+def test_invalid_extraconf_does_not_hide_a_running_haproxy_from_stop() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    assert act(host, "stop", extraconf="-q")[0] == ExitCode.SUCCESS
+    assert host.procs == {}
+
+
+def test_stop_survives_an_unremovable_pidfile() -> None:
+    host = haproxy_host()
+    act(host, "start")
+
+    def refuse(path: str) -> None:
+        raise IsADirectoryError(21, "Is a directory")
+    host.remove = refuse  # type: ignore[method-assign]
+    assert act(host, "stop")[0] == ExitCode.SUCCESS and host.procs == {}

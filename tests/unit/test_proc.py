@@ -39,11 +39,15 @@ def test_identity_survives_pid_reuse(system: System, tmp_path) -> None:  # type:
     pid = system.spawn([SLEEP, "30"])
     try:
         ours = proc.matcher(exe=os.path.realpath(SLEEP), argv_has=("30",))
+        # until the child has exec'd, it is still a copy of this interpreter
+        assert proc.wait_until(system, budget(system, 5.0), lambda: proc.alive(system, pid, ours) is not None)
         theirs = proc.matcher(exe=os.path.realpath(SLEEP), argv_has=("31",))
         assert proc.alive(system, pid, ours) is not None
         # the same pid, seen as another program: not ours
         assert proc.alive(system, pid, theirs) is None
         assert proc.alive(system, pid, proc.matcher(exe="/usr/sbin/haproxy")) is None
+        assert proc.alive(system, pid, proc.matcher(exe=os.path.realpath(SLEEP),
+                                                    argv_lacks=("30",))) is None
         info = system.process(pid)
         assert info is not None and info.start_time > 0
     finally:

@@ -219,3 +219,39 @@ def test_a_bad_secret_is_not_echoed() -> None:
                stdout=out, stderr=err)
     assert code == ExitCode.ERR_CONFIGURED and "pin" in reason(err.getvalue())
     assert SECRET not in err.getvalue()
+
+
+class Findable(Probe):
+    identity = ("behaviour",)
+
+
+def call_findable(action: str, env: Dict[str, str], **params: str) -> ExitCode:
+    environ = dict(env)
+    environ.update({"OCF_RESKEY_" + k: v for k, v in params.items()})
+    return run(Findable, ["probe", action], environ, system=FakeHost(), stdout=io.StringIO(),
+               stderr=io.StringIO())
+
+
+def test_stop_and_probe_still_look_when_identity_is_valid() -> None:
+    SEEN.clear()
+    assert call_findable("stop", {}, count="many") == ExitCode.SUCCESS
+    assert call_findable("monitor", {}, count="many") == ExitCode.SUCCESS
+    assert len(SEEN) == 2 and SEEN[-1].params.count == 3     # the bad one at its default
+    assert call_findable("monitor", {}, count="many", behaviour="seven") == ExitCode.NOT_RUNNING
+
+
+def test_stop_and_probe_do_not_look_when_identity_is_invalid() -> None:
+    class BadIdentity(Probe):
+        identity = ("count",)
+    SEEN.clear()
+    for action, expected in (("stop", ExitCode.SUCCESS), ("monitor", ExitCode.NOT_RUNNING)):
+        code = run(BadIdentity, ["probe", action], {"OCF_RESKEY_count": "many"},
+                   system=FakeHost(), stdout=io.StringIO(), stderr=io.StringIO())
+        assert code == expected
+    assert SEEN == []
+
+
+def test_other_actions_refuse_invalid_parameters_even_with_identity() -> None:
+    assert call_findable("start", {}, count="many") == ExitCode.ERR_CONFIGURED
+    assert call_findable("monitor", {"OCF_RESKEY_CRM_meta_interval": "10000"},
+                         count="many") == ExitCode.ERR_CONFIGURED

@@ -172,30 +172,25 @@ def parse(decls: Sequence[Param], environ: Mapping[str, str]) -> Tuple[Params, L
     errors: List[ParamError] = []
     secrets: List[str] = []
     given: List[str] = []
+    zero: Dict[Type, Value] = {Type.STRING: "", Type.INTEGER: 0, Type.BOOLEAN: False}
     for param in decls:
         raw = environ.get("OCF_RESKEY_" + param.name, "")
-        if param.secret and raw:
-            secrets.append(raw)
         value: Optional[Value] = param.default
-        if raw != "":
+        if raw == "":
+            if param.required:
+                errors.append(ParamError(param.name, "is required"))
+        else:
             given.append(param.name)
+            if param.secret:
+                secrets.append(raw)
             converted, problem = _convert(param, raw)
+            if problem is None:
+                problem = next((p for p in (check(converted) for check in param.checks) if p), None)
             if problem:
                 errors.append(ParamError(param.name, problem))
             else:
                 value = converted
-        if raw == "" and param.required:
-            errors.append(ParamError(param.name, "is required"))
-        if value is None:
-            value = "" if param.type is Type.STRING else (0 if param.type is Type.INTEGER else False)
-        elif param.name in given and not any(e.name == param.name for e in errors):
-            for check in param.checks:
-                problem = check(value)
-                if problem:
-                    errors.append(ParamError(param.name, problem))
-                    value = param.default if param.default is not None else value
-                    break
-        values[param.name] = value
+        values[param.name] = value if value is not None else zero[param.type]
     return Params(values, secrets, given), errors
 
 

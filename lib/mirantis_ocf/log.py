@@ -74,16 +74,29 @@ class Log:
     def error(self, msg: str) -> None:
         self._emit(ERROR, msg)
 
-    def _emit(self, level: int, msg: str) -> None:
+    def traceback(self, text: str) -> None:
+        """An internal error's traceback: for the logs, never for the user's stderr.
+
+        Without a log file or facility it goes to syslog (daemon), so that it
+        is not lost; with ``OCF_TRACE_RA`` the operator sees it on stderr too.
+        """
+        facility = self.facility or ("" if self.logfile or self.debuglog else "daemon")
+        for line in text.rstrip().splitlines():
+            self._emit(ERROR, line, to_stderr=self.trace, facility=facility)
+
+    def _emit(self, level: int, msg: str, to_stderr: Optional[bool] = None,
+              facility: Optional[str] = None) -> None:
         if level == DEBUG and not self.debug_on:
             return
         text = self.redact(msg).replace("\n", " | ")
         line = f"{self.tag}: {_NAMES[level]}: {text}"
-        to_stderr = level >= WARNING or self.trace or not (self.facility or self.logfile)
+        facility = self.facility if facility is None else facility
+        if to_stderr is None:
+            to_stderr = level >= WARNING or self.trace or not (facility or self.logfile)
         if to_stderr:
             self._write(self.stderr, line)
-        if self.facility and level >= (DEBUG if self.debug_on else INFO):
-            self._syslog(level, f"{_NAMES[level]}: {text}")
+        if facility and level >= (DEBUG if self.debug_on else INFO):
+            self._syslog(facility, level, f"{_NAMES[level]}: {text}")
         stamp = time.strftime("%b %d %H:%M:%S")
         # debug lines go to HA_DEBUGLOG when it is set, else to HA_LOGFILE
         if self.logfile and (level >= INFO or (self.debug_on and not self.debuglog)):
@@ -108,10 +121,10 @@ class Log:
         except OSError:
             pass
 
-    def _syslog(self, level: int, line: str) -> None:
+    def _syslog(self, facility_name: str, level: int, line: str) -> None:
         import syslog
         if not self._syslog_open:
-            facility = getattr(syslog, "LOG_" + self.facility.upper(), syslog.LOG_DAEMON)
+            facility = getattr(syslog, "LOG_" + facility_name.upper(), syslog.LOG_DAEMON)
             # ident + LOG_PID gives "agent(instance)[pid]: LEVEL: msg", the
             # resource-agents format, with the program name that filters use
             syslog.openlog(ident=self.tag.rsplit("[", 1)[0], logoption=syslog.LOG_PID,

@@ -131,7 +131,7 @@ def run(agent_cls: Type[Agent], argv: Sequence[str], environ: Mapping[str, str],
         code, reason = exc.code, exc.reason
     except Exception as exc:  # the last line of defence: no traceback to the user
         import traceback
-        _log_traceback(log, traceback.format_exc())
+        log.traceback(traceback.format_exc())
         code, reason = ExitCode.ERR_GENERIC, f"internal error in {verb}: {type(exc).__name__}: {exc}"
 
     if action == "stop" and code in _STOP_FORGIVES:
@@ -148,27 +148,6 @@ def run(agent_cls: Type[Agent], argv: Sequence[str], environ: Mapping[str, str],
     elif reason:
         log.info(f"{verb}: {reason}")
     return code
-
-
-def _log_traceback(log: Log, text: str) -> None:
-    """Traceback lines go to the log destinations, never to stderr."""
-    if log.trace:   # an operator tracing the agent wants to see it
-        for line in text.rstrip().splitlines():
-            log.error(line)
-        return
-    saved = log.stderr
-    log.stderr = open(os.devnull, "w")
-    try:
-        quiet = not (log.facility or log.logfile or log.debuglog)
-        if quiet:
-            log.facility = "daemon"   # best effort: syslog, so it is not lost
-        for line in text.rstrip().splitlines():
-            log.error(line)
-        if quiet:
-            log.facility = ""
-    finally:
-        log.stderr.close()
-        log.stderr = saved
 
 
 def cached_metadata_path(agent_file: str) -> str:

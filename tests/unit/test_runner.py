@@ -255,3 +255,13 @@ def test_other_actions_refuse_invalid_parameters_even_with_identity() -> None:
     assert call_findable("start", {}, count="many") == ExitCode.ERR_CONFIGURED
     assert call_findable("monitor", {"OCF_RESKEY_CRM_meta_interval": "10000"},
                          count="many") == ExitCode.ERR_CONFIGURED
+
+
+def test_traceback_without_any_log_destination_stays_off_stderr() -> None:
+    code, out, err = call("start", behaviour="crash")
+    assert code == ExitCode.ERR_GENERIC and "Traceback" not in err and "ValueError" in reason(err)
+
+
+def test_traceback_is_shown_when_the_operator_traces() -> None:
+    code, _, err = call("start", {"OCF_TRACE_RA": "1"}, behaviour="crash", password=SECRET)
+    assert code == ExitCode.ERR_GENERIC and "Traceback" in err and SECRET not in err

@@ -178,21 +178,22 @@ def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, 
     log.info(f"stopping {name}: signal {signal.Signals(term).name} to pid "
              + ",".join(str(t.pid) for t in targets))
     for t in targets:
-        system.kill(t.pid, term)
+        system.signal_process(t, term)
 
     def gone() -> bool:
         return not any(same(system, t) for t in targets)
 
     # keep part of the budget for KILL and its own wait
     reserve = min(5.0, budget.remaining() * 0.25)
-    if wait_until(system, budget, gone, limit=max(budget.remaining() - reserve, 0.2)):
+    if wait_until(system, budget, gone, limit=max(budget.remaining() - reserve, 0.1)):
         return
     survivors = [t for t in targets if same(system, t)]
     log.warning(f"{name} did not stop on {signal.Signals(term).name} in time: "
                 "SIGKILL to pid " + ",".join(str(t.pid) for t in survivors))
     for t in survivors:
-        system.kill(t.pid, signal.SIGKILL)
-    if wait_until(system, budget, gone, limit=max(reserve, 1.0)):
+        system.signal_process(t, signal.SIGKILL)
+    # at least a moment for the kernel to reap, taken from the reporting margin
+    if wait_until(system, budget, gone, limit=max(reserve, min(1.0, budget.margin / 2))):
         return
     left = [str(t.pid) for t in targets if same(system, t)]
     raise GenericError(f"{name} pid {','.join(left)} survived SIGKILL")

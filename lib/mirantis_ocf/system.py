@@ -165,6 +165,33 @@ class System:
         except ProcessLookupError:
             return False
 
+    def signal_process(self, info: ProcInfo, sig: int) -> bool:
+        """Signal exactly the process ``info`` describes, never one that reused its pid.
+
+        A pidfd pins the process: once it is open and the start time still
+        matches, the signal cannot reach a successor.  Without pidfd (an old
+        kernel), the start time is checked just before ``kill``.
+        """
+        try:
+            fd = os.pidfd_open(info.pid)
+        except ProcessLookupError:
+            return False
+        except (AttributeError, OSError):
+            now = self.process(info.pid)
+            return (now is not None and now.start_time == info.start_time
+                    and self.kill(info.pid, sig))
+        try:
+            now = self.process(info.pid)
+            if now is None or now.start_time != info.start_time:
+                return False
+            import signal
+            signal.pidfd_send_signal(fd, sig)
+            return True
+        except ProcessLookupError:
+            return False
+        finally:
+            os.close(fd)
+
     # --- files -------------------------------------------------------------
     def read_text(self, path: str) -> Optional[str]:
         try:

@@ -56,6 +56,12 @@ class FakeHost(System):
             del self.procs[pid]
         return True
 
+    def signal_process(self, info: ProcInfo, sig: int) -> bool:
+        now = self.procs.get(info.pid)
+        if now is None or now.start_time != info.start_time:
+            return False
+        return self.kill(info.pid, sig)
+
     # files
     def read_text(self, path: str) -> Optional[str]:
         return self.files.get(path)

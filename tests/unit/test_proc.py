@@ -145,3 +145,20 @@ def test_start_daemon_returns_once_ready(system: System, tmp_path) -> None:  # t
         assert flag.exists() and proc.read_pidfile(system, pidfile) == pid
     finally:
         os.kill(pid, signal.SIGKILL)
+
+
+def test_a_successor_on_a_reused_pid_is_never_signalled(system: System) -> None:
+    child = subprocess.Popen([SLEEP, "30"])
+    try:
+        info = system.process(child.pid)
+        assert info is not None
+        from mirantis_ocf.system import ProcInfo
+        # the same pid, but as if it had been reused by a process started later
+        successor_view = ProcInfo(info.pid, info.ppid, info.state, info.start_time - 1, info.exe,
+                                  info.argv)
+        assert system.signal_process(successor_view, signal.SIGTERM) is False
+        assert child.poll() is None
+        assert system.signal_process(info, signal.SIGTERM) is True
+        assert child.wait(5) == -signal.SIGTERM
+    finally:
+        child.kill()

@@ -73,7 +73,8 @@ class Cluster(ABC):
     def claim_owner(self, key: str) -> Optional[str]: ...
 
     @abstractmethod
-    def release(self, key: str) -> None: ...
+    def release(self, key: str, holder: Optional[str] = None) -> None:
+        """Remove the claim; with ``holder``, only if it is still held by ``holder``."""
 
 
 def check_key(key: str) -> str:
@@ -163,10 +164,22 @@ class CrmCluster(Cluster):
         match = re.search(r'value="([^"]*)"', result.stdout)
         return match.group(1) if match else None
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, holder: Optional[str] = None) -> None:
         cid = CLAIM_PREFIX + check_key(key)
-        self._run("cibadmin", "--delete", "--scope", "crm_config", "--xml-text",
-                  f"<cluster_property_set id={quoteattr(cid)}/>")
+        xpath = f"//cluster_property_set[@id='{cid}']"
+        if holder is not None:
+            # compare-and-delete: the CIB applies it atomically, so a claim
+            # someone took meanwhile is never removed by mistake
+            xpath += f"[nvpair[@name='owner'][@value={_xpath_literal(holder)}]]"
+        self._run("cibadmin", "--delete", "--xpath", xpath)
+
+
+def _xpath_literal(text: str) -> str:
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    raise ValueError("a claim holder cannot hold both quote characters")
 
 
 

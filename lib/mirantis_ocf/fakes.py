@@ -60,6 +60,7 @@ class FakeCluster(Cluster):
         self.calls.append(("claim_owner", key))
         return self.claims.get(key)
 
-    def release(self, key: str) -> None:
+    def release(self, key: str, holder: Optional[str] = None) -> None:
         self.calls.append(("release", key))
-        self.claims.pop(key, None)
+        if holder is None or self.claims.get(key) == holder:
+            self.claims.pop(key, None)

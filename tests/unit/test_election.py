@@ -1,0 +1,221 @@
+"""The Galera epoch election (mirantis_ocf.election), property-based.
+
+A small discrete-time simulation plays a power-loss recovery: nodes come
+back at arbitrary times (or never), in one or two partitions, possibly with
+a stale claim left in the CIB, and each one calls decide() on what it sees
+and acts on the answer, as the agent does.  Hypothesis explores arrival
+orders, missing nodes, partitions, equal epochs and stale claims.
+"""
+from typing import Dict, List, Optional, Set, Tuple  # noqa: F401
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, RELEASE, WAIT, Claim, Epoch, View,
+                                   decide, parse_grastate, parse_recovered, winner)
+from mirantis_ocf.fakes import FakeCluster
+
+UUID = "09b366f4-e8f9-11f1-b5f3-e39cf41434e0"
+KEY = "galera-p_mysql"
+TIMEOUT = 10
+
+
+class World:
+    """Nodes, their partitions, and one CIB (with its atomic claim) per partition."""
+
+    def __init__(self, epochs: List[Epoch], arrivals: List[Optional[int]], minority: Set[int],
+                 stale: Optional[Tuple[int, Epoch]], order: List[int],
+                 allow_no_quorum: bool = False) -> None:
+        self.names = [f"node{i + 1}" for i in range(len(epochs))]
+        self.epochs = dict(zip(self.names, epochs))
+        self.arrivals = dict(zip(self.names, arrivals))
+        self.part = {n: (1 if i in minority else 0) for i, n in enumerate(self.names)}
+        self.cibs = {0: FakeCluster(), 1: FakeCluster()}
+        self.published: Dict[int, Dict[str, Epoch]] = {0: {}, 1: {}}
+        self.primary: Dict[int, Set[str]] = {0: set(), 1: set()}
+        if stale is not None:   # a claim already in the CIB (replicated to every partition)
+            owner_index, behind = stale
+            # an owner still at its claimed epoch claimed as the newest it saw
+            owner = self.names[owner_index % len(self.names)] if behind else winner(self.epochs)
+            current = self.epochs[owner]
+            # behind > 0: left by an older election, whose owner has moved on since;
+            # behind == 0: the owner claimed in this election, then crashed
+            epoch = Epoch(current.uuid, current.seqno - behind, current.safe) if behind else current
+            for cib in self.cibs.values():
+                cib.claims[KEY] = Claim(owner, epoch.encode()).encode()
+        self.starting: Dict[str, int] = {}   # claimed at tick t, Primary from t + 1
+        self.order = [self.names[i % len(self.names)] for i in order] or list(self.names)
+        self.allow = allow_no_quorum
+        self.bootstraps: List[Tuple[str, int, int]] = []   # (node, partition, tick)
+        self.done: Set[str] = set()
+
+    def __repr__(self) -> str:
+        return (f"World(epochs={self.epochs}, arrivals={self.arrivals}, partition={self.part}, "
+                f"claims={[c.claims for c in self.cibs.values()]}, order={self.order})")
+
+    def online(self, p: int, t: int) -> List[str]:
+        return [n for n in self.names if self.part[n] == p and self.arrivals[n] is not None
+                and self.arrivals[n] <= t]
+
+    def quorate(self, p: int, t: int) -> bool:
+        return 2 * len(self.online(p, t)) > len(self.names)
+
+    def step(self, t: int) -> None:
+        for n, since in list(self.starting.items()):
+            if since < t:
+                self.primary[self.part[n]].add(n)
+                del self.starting[n]
+        for n in self.names:
+            if self.arrivals[n] == t:
+                self.published[self.part[n]][n] = self.epochs[n]
+        for n in self.order + self.names:
+            arrival = self.arrivals[n]
+            if n in self.done or arrival is None or arrival > t:
+                continue
+            p = self.part[n]
+            cib = self.cibs[p]
+            holder = cib.claims.get(KEY)
+            view = View(n, self.names, self.online(p, t), self.quorate(p, t), self.published[p],
+                        sorted(self.primary[p]), Claim.decode(holder) if holder else None,
+                        elapsed=t - arrival, timeout=TIMEOUT, allow_no_quorum=self.allow)
+            d = decide(view)
+            if d.action == JOIN:
+                self.done.add(n)
+                self.primary[p].add(n)
+            elif d.action == RELEASE:
+                assert holder is not None
+                cib.release(KEY, holder)
+            elif d.action in (CLAIM, BOOTSTRAP):
+                value = Claim(n, self.epochs[n].encode()).encode()
+                if d.action == BOOTSTRAP or cib.claim(KEY, value):
+                    # bootstrapping takes a while: others see it Primary a tick later
+                    self.bootstraps.append((n, p, t))
+                    self.done.add(n)
+                    self.starting[n] = t
+            else:
+                assert d.action == WAIT
+
+    def run(self, ticks: int = 40) -> None:
+        for t in range(ticks):
+            self.step(t)
+
+
+epochs = st.builds(Epoch, st.just(UUID), st.integers(-1, 4), st.booleans())
+
+
+@st.composite
+def worlds(draw, partitions: bool = True, missing: bool = True, stale_claims: bool = True):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(1, 5))
+    eps = draw(st.lists(epochs, min_size=n, max_size=n))
+    arrival = st.integers(0, 15)
+    arrivals = draw(st.lists(st.one_of(arrival, st.none()) if missing else arrival,
+                             min_size=n, max_size=n))
+    minority = set(draw(st.sets(st.integers(0, n - 1), max_size=(n - 1) // 2))) if partitions else set()
+    stale = draw(st.one_of(st.none(), st.tuples(st.integers(0, 4), st.integers(0, 3)))) \
+        if stale_claims else None
+    order = draw(st.permutations(list(range(n))))
+    return World(eps, arrivals, minority, stale, order)
+
+
+@settings(max_examples=400, deadline=None)
+@given(worlds())
+def test_at_most_one_bootstrap_per_election(world: World) -> None:
+    world.run()
+    assert len(world.bootstraps) <= 1, world.bootstraps
+
+
+@settings(max_examples=400, deadline=None)
+@given(worlds())
+def test_no_bootstrap_without_quorum(world: World) -> None:
+    world.run()
+    for node, p, t in world.bootstraps:
+        assert world.quorate(p, t), (node, p, t)
+
+
+@settings(max_examples=400, deadline=None)
+@given(worlds(partitions=False, missing=False))
+def test_winner_holds_the_maximum_epoch_when_everyone_reported(world: World) -> None:
+    world.run()
+    assert len(world.bootstraps) == 1
+    node, _, t = world.bootstraps[0]
+    arrivals = [a for a in world.arrivals.values() if a is not None]
+    if max(arrivals) - min(arrivals) < TIMEOUT:   # everyone reported inside the window
+        best = max(e.rank() for e in world.epochs.values())
+        assert world.epochs[node].rank() == best
+
+
+@settings(max_examples=400, deadline=None)
+@given(worlds(partitions=False, missing=False))
+def test_election_ends_as_soon_as_the_last_member_reports(world: World) -> None:
+    world.run()
+    last = max(a for a in world.arrivals.values() if a is not None)
+    first = min(a for a in world.arrivals.values() if a is not None)
+    _, _, t = world.bootstraps[0]
+    if last - first < TIMEOUT:
+        assert t == last        # not a tick later, and never the whole window
+    assert world.done == set(world.names)   # and everyone is in the Primary Component
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds(partitions=False))
+def test_survivors_elect_after_the_window(world: World) -> None:
+    world.run()
+    arrived = [n for n, a in world.arrivals.items() if a is not None]
+    if 2 * len(arrived) > len(world.names):
+        assert len(world.bootstraps) == 1 and world.done == set(arrived)
+    else:
+        assert world.bootstraps == []
+
+
+def test_a_lone_node_elects_itself_at_once() -> None:
+    d = decide(View("node1", ["node1"], ["node1"], True, {"node1": Epoch(UUID, 5)}))
+    assert d.action == CLAIM and d.winner == "node1"
+
+
+def test_an_existing_primary_is_joined_never_replaced() -> None:
+    view = View("node1", ["node1", "node2"], ["node1", "node2"], True,
+                {"node1": Epoch(UUID, 99, True)}, primary=["node2"])
+    assert decide(view).action == JOIN
+
+
+def test_waiting_says_who_is_missing_and_how_long_is_left() -> None:
+    view = View("node1", ["node1", "node2", "node3"], ["node1", "node2"], True,
+                {"node1": Epoch(UUID, 3), "node2": Epoch(UUID, 4)}, elapsed=120, timeout=300)
+    d = decide(view)
+    assert d.action == WAIT and d.reason == "waiting for node3 (2 of 3 reported, 180s left)"
+
+
+def test_ties_go_to_safe_to_bootstrap_then_the_smallest_name() -> None:
+    assert winner({"b": Epoch(UUID, 5), "a": Epoch(UUID, 5), "c": Epoch(UUID, 4, True)}) == "a"
+    assert winner({"b": Epoch(UUID, 5, True), "a": Epoch(UUID, 5)}) == "b"
+
+
+def test_a_stale_claim_is_released_by_the_new_winner_only() -> None:
+    old = Claim("node3", Epoch(UUID, 1).encode())     # node3 has moved on since
+    reports = {"node1": Epoch(UUID, 7), "node2": Epoch(UUID, 5), "node3": Epoch(UUID, 2)}
+    nodes = ["node1", "node2", "node3"]
+    assert decide(View("node1", nodes, nodes, True, reports, claim=old)).action == RELEASE
+    assert decide(View("node2", nodes, nodes, True, reports, claim=old)).action == WAIT
+
+
+@pytest.mark.parametrize("text,epoch", [
+    ("uuid: " + UUID + "\nseqno: 12\nsafe_to_bootstrap: 1\n", Epoch(UUID, 12, True)),
+    ("# GALERA saved state\nversion: 2.1\nuuid:    " + UUID + "\nseqno:   -1\nsafe_to_bootstrap: 0\n",
+     Epoch(UUID, -1, False)),
+])
+def test_grastate(text: str, epoch: Epoch) -> None:
+    assert parse_grastate(text) == epoch
+
+
+def test_recovered_position() -> None:
+    log = ("2026-11-25 [Note] InnoDB: ...\n"
+           f"2026-11-25 0 [Note] WSREP: Recovered position: {UUID}:22\n")
+    assert parse_recovered(log) == (UUID, 22)
+    assert parse_recovered("nothing here") is None
+
+
+def test_epoch_encoding_round_trips() -> None:
+    e = Epoch(UUID, 42, True)
+    assert Epoch.decode(e.encode()) == e
+    assert Epoch.decode("garbage") is None and Epoch.decode(f"{UUID}:x:1") is None

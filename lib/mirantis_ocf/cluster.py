@@ -16,7 +16,7 @@ from .errors import GenericError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Optional, Tuple
+    from typing import Dict, List, Optional, Tuple
 
     from .system import CommandResult
 
@@ -46,6 +46,10 @@ class Cluster(ABC):
 
     @abstractmethod
     def membership(self) -> Membership: ...
+
+    @abstractmethod
+    def attr_of_all(self, name: str) -> Dict[str, str]:
+        """A transient node attribute on every node that has it, in one read."""
 
     @abstractmethod
     def get_attr(self, name: str, node: Optional[str] = None,
@@ -103,16 +107,40 @@ class CrmCluster(Cluster):
         return self._ok("crm_node", "-n").strip()
 
     def membership(self) -> Membership:
-        nodes, online = [], []
+        known: List[str] = []
+        online: List[str] = []
         # "<id> <name> <member|lost>" for every node Pacemaker knows
         for line in self._ok("crm_node", "-l").splitlines():
             parts = line.split()
             if len(parts) >= 3:
-                nodes.append(parts[1])
+                known.append(parts[1])
                 if parts[2] == "member":
                     online.append(parts[1])
         quorate = self._run("crm_node", "-q").stdout.strip() == "1"
+        nodes = self._corosync_nodelist() or known
         return Membership(tuple(nodes), tuple(online), quorate)
+
+    def _corosync_nodelist(self) -> List[str]:
+        """The configured node list (corosync.conf), which includes nodes never seen."""
+        result = self._run("corosync-cmapctl", "-b", "nodelist.node")
+        names = []
+        # nodelist.node.0.name (str) = node1
+        for line in result.stdout.splitlines():
+            key, _, value = line.partition(" = ")
+            if key.split(" ")[0].endswith(".name"):
+                names.append(value.strip())
+        return names if result.ok else []
+
+    def attr_of_all(self, name: str) -> Dict[str, str]:
+        import xml.etree.ElementTree as ET
+        out = self._ok("cibadmin", "--query", "--scope", "status")
+        found: Dict[str, str] = {}
+        for state in ET.fromstring(out).iter("node_state"):
+            for attrs in state.iter("transient_attributes"):
+                for nv in attrs.iter("nvpair"):
+                    if nv.get("name") == name and state.get("uname"):
+                        found[str(state.get("uname"))] = nv.get("value", "")
+        return found
 
     def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:
         args: Tuple[str, ...] = ("crm_attribute", "--name", name, "--lifetime", lifetime)

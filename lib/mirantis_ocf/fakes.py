@@ -28,6 +28,10 @@ class FakeCluster(Cluster):
         self.calls.append(("membership",))
         return self.members
 
+    def attr_of_all(self, name: str) -> Dict[str, str]:
+        self.calls.append(("attr_of_all", name))
+        return {n: v for (a, n, life), v in self.attrs.items() if a == name and life == "reboot"}
+
     def get_attr(self, name: str, node: Optional[str] = None,
                  lifetime: str = "reboot") -> Optional[str]:
         self.calls.append(("get_attr", name, node or self.node, lifetime))

@@ -220,11 +220,69 @@ class System:
     def exists(self, path: str) -> bool:
         return os.path.exists(path)
 
+    def isdir(self, path: str) -> bool:
+        return os.path.isdir(path)
+
     def is_executable(self, path: str) -> bool:
         return os.path.isfile(path) and os.access(path, os.X_OK)
 
     def realpath(self, path: str) -> str:
         return os.path.realpath(path)
+
+    def ensure_dir(self, path: str, uid: int, gid: int, mode: int = 0o755) -> None:
+        """Create a directory (not its parents' owners) for a daemon's user."""
+        if not os.path.isdir(path):
+            os.makedirs(path, mode)
+            os.chown(path, uid, gid)
+
+    def ensure_file(self, path: str, uid: int, gid: int, mode: int = 0o640) -> None:
+        """Create a file if missing, and give it to the daemon's user."""
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
+        os.chown(path, uid, gid)
+
+    def owner(self, path: str) -> Tuple[int, int]:
+        st = os.stat(path)
+        return st.st_uid, st.st_gid
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        os.chown(path, uid, gid)
+
+    def ids(self, user: str, group: str) -> Tuple[Optional[int], Optional[int]]:
+        """The uid and gid of a user and a group; None for one that does not exist."""
+        import grp
+        import pwd
+        try:
+            uid: Optional[int] = pwd.getpwnam(user).pw_uid
+        except KeyError:
+            uid = None
+        try:
+            gid: Optional[int] = grp.getgrnam(group).gr_gid
+        except KeyError:
+            gid = None
+        return uid, gid
+
+    # --- SQL -----------------------------------------------------------------
+    def sql(self, socket: str, user: str, password: str, timeout: float,
+            statements: Sequence[str]) -> List[List[Tuple[str, ...]]]:
+        """Run statements over a MySQL unix socket; the rows of each, as text.
+
+        pymysql is imported here only: the password goes over the socket,
+        never on a command line.
+        """
+        import pymysql
+        seconds = max(int(timeout), 1)
+        conn = pymysql.connect(unix_socket=socket, user=user, password=password,
+                               connect_timeout=seconds, read_timeout=seconds,
+                               write_timeout=seconds)
+        try:
+            results = []
+            with conn.cursor() as cur:
+                for statement in statements:
+                    cur.execute(statement)
+                    results.append([tuple(str(v) for v in row) for row in cur.fetchall()])
+            return results
+        finally:
+            conn.close()
 
     # --- sockets -----------------------------------------------------------
     def unix_request(self, path: str, request: bytes, timeout: float) -> bytes:

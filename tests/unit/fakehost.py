@@ -130,3 +130,127 @@ def haproxy_host() -> FakeHost:
     host.programs["/usr/sbin/haproxy"] = fake_haproxy
     host.files["/etc/haproxy/haproxy.cfg"] = HAPROXY_CFG
     return host
+
+
+# --- MariaDB with Galera, and Pacemaker's command-line tools ----------------
+
+class MySQLHost(FakeHost):
+    """A node with a MariaDB datadir, and a one-node Pacemaker's CLI."""
+
+    DATADIR = "/var/lib/mysql"
+
+    def __init__(self, node: str = "node1") -> None:
+        super().__init__()
+        self.node = node
+        self.members = [node]
+        self.executables |= {"/usr/bin/mysqld_safe", "/usr/sbin/mariadbd"}
+        self.dirs = {self.DATADIR, "/var/lib/mysql/mysql"}
+        self.files["/etc/my.cnf"] = "[mysqld]\n"
+        self.files[f"{self.DATADIR}/grastate.dat"] = (
+            "# GALERA saved state\nversion: 2.1\nuuid: 75cb2ab6-e902-11f1-8af7-22729e8710d2\n"
+            "seqno: -1\nsafe_to_bootstrap: 0\n")
+        self.recovered = "75cb2ab6-e902-11f1-8af7-22729e8710d2:7"
+        self.attrs: Dict[Tuple[str, str], str] = {}
+        self.claim_value: Optional[str] = None
+        self.sql_calls: List[Tuple[str, str, str]] = []
+        self.cluster_status = "Primary"
+        self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
+                              "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover})
+
+    # host facade
+    def isdir(self, path: str) -> bool:
+        return path in self.dirs
+
+    def ensure_dir(self, path: str, uid: int, gid: int, mode: int = 0o755) -> None:
+        self.dirs.add(path)
+
+    def ensure_file(self, path: str, uid: int, gid: int, mode: int = 0o640) -> None:
+        self.files.setdefault(path, "")
+
+    def owner(self, path: str) -> Tuple[int, int]:
+        return (999, 999)
+
+    def chown(self, path: str, uid: int, gid: int) -> None:
+        pass
+
+    def ids(self, user: str, group: str) -> Tuple[Optional[int], Optional[int]]:
+        return (999 if user == "mysql" else None, 999 if group == "mysql" else None)
+
+    def spawn(self, argv: Sequence[str], log_path: Optional[str] = None,
+              user: Optional[str] = None, group: Optional[str] = None,
+              env: Optional[Mapping[str, str]] = None) -> int:
+        self.commands.append(tuple(argv))
+        server = [a for a in argv[1:] if a != "--skip-kill-mysqld"]
+        if argv[0].endswith("mysqld_safe"):
+            wrapper = self.add_process("/usr/bin/dash", ["/bin/sh", *argv])
+            self.ignore_term.add(wrapper)          # mysqld_safe traps TERM
+            self.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", *server])
+            return wrapper
+        return self.add_process(argv[0], list(argv))
+
+    def server_running(self) -> bool:
+        return any(p.exe == "/usr/sbin/mariadbd" for p in self.procs.values())
+
+    def sql(self, socket: str, user: str, password: str, timeout: float,
+            statements: Sequence[str]) -> List[List[Tuple[str, ...]]]:
+        self.sql_calls.append((socket, user, password))
+        if not self.server_running():
+            raise ConnectionRefusedError(2002, f"Can't connect to local server through socket '{socket}'")
+        status = [("wsrep_cluster_status", self.cluster_status), ("wsrep_ready", "ON"),
+                  ("wsrep_local_state_comment", "Synced")]
+        return [status] + [[("1",)] for _ in statements[1:]]
+
+    # programs
+    def _recover(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        log = [a.split("=", 1)[1] for a in argv if a.startswith("--log-error=")][0]
+        self.files[log] = f"[Note] WSREP: Recovered position: {self.recovered}\n"
+        return CommandResult(argv, 0, "", "")
+
+    def _crm_node(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        members = "".join(f"{i} {n} member\n" for i, n in enumerate(self.members, 1))
+        out = {"-n": f"{self.node}\n", "-l": members, "-q": "1\n"}[argv[1]]
+        return CommandResult(argv, 0, out, "")
+
+    def _crm_attribute(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        args = dict(zip(argv[1::2], argv[2::2]))
+        if argv[1].startswith("--promotion"):
+            return CommandResult(argv, 0, "", "")
+        key = (args["--name"], args.get("--node", self.node))
+        if "--update" in args:
+            self.attrs[key] = args["--update"]
+        elif "--delete" in argv:
+            self.attrs.pop(key, None)
+        elif key in self.attrs:
+            return CommandResult(argv, 0, self.attrs[key] + "\n", "")
+        else:
+            return CommandResult(argv, 105, "", "Error performing operation: No such device or address")
+        return CommandResult(argv, 0, "", "")
+
+    def _cibadmin(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        if argv[1:4] == ("--query", "--scope", "status"):
+            states = ""
+            for node in sorted({n for _, n in self.attrs}):
+                nvs = "".join(f'<nvpair id="{n}-{a}" name="{a}" value="{v}"/>'
+                              for (a, n), v in self.attrs.items() if n == node)
+                states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
+                           f'{nvs}</instance_attributes></transient_attributes></node_state>')
+            return CommandResult(argv, 0, f"<status>{states}</status>", "")
+        if argv[1] == "--create":
+            if self.claim_value is not None:
+                return CommandResult(argv, 108, "", "Call cib_create failed: File exists")
+            import re
+            self.claim_value = re.search(r'value="([^"]*)"', argv[-1]).group(1)  # type: ignore[union-attr]
+            return CommandResult(argv, 0, "", "")
+        if argv[1] == "--query":
+            if self.claim_value is None:
+                return CommandResult(argv, 105, "", "")
+            return CommandResult(argv, 0, f'<nvpair name="owner" value="{self.claim_value}"/>', "")
+        if argv[1] == "--delete":
+            if self.claim_value is not None and ("@value" not in argv[-1] or self.claim_value in argv[-1]):
+                self.claim_value = None
+            return CommandResult(argv, 0, "", "")
+        return CommandResult(argv, 1, "", "unexpected cibadmin call")
+
+
+def mysql_host() -> MySQLHost:
+    return MySQLHost()

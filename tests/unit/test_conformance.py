@@ -12,7 +12,7 @@ from typing import Callable, Dict, Tuple
 
 import pytest
 
-from fakehost import FakeHost, haproxy_host
+from fakehost import FakeHost, haproxy_host, mysql_host
 from support import agent_names, load_agent
 from mirantis_ocf.codes import ExitCode
 from mirantis_ocf.runner import run
@@ -21,6 +21,7 @@ from mirantis_ocf.runner import run
 # parameters ocf-tester would be given with -o.
 WORLDS: Dict[str, Tuple[str, Callable[[], FakeHost], Dict[str, str]]] = {
     "haproxy": ("HAProxy", haproxy_host, {"pidfile": "/run/haproxy/test.pid"}),
+    "mysql": ("MySQL", mysql_host, {"test_passwd": "s3cret"}),
 }
 
 

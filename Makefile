@@ -13,7 +13,7 @@ LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
 # Debian packages the agents and the test tiers need.
 APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2-utils \
             haproxy python3-pymysql python3-psutil python3-pytest python3-hypothesis mypy \
-            pcs curl procps iproute2 util-linux
+            pcs curl procps iproute2 util-linux mariadb-server galera-4 rsync socat lsof
 
 .PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
         typecheck readme bench demo demo-stop clean

@@ -74,21 +74,24 @@ fi
 # Per-node extra bind mounts, e.g. a private /etc/mysql and /var/lib/mysql.
 # Re-applied at every start: a mount added to a running node by hand is gone
 # after its restart, and the node would silently use the host's directory.
-# A file may be bound over a file (e.g. /etc/hosts).
+# A directory goes over a directory, a file over a file (e.g. /etc/hosts).
+# DST must exist, except under a private /run: the root filesystem is the
+# host's, so creating a mount point would leave it behind on the host.
 if [ -f "$D/extra-binds" ]; then
     while read -r src dst rest; do
         case "$src" in '' | '#'*) continue ;; esac
         if [ -z "$dst" ] || [ -n "$rest" ]; then
             echo "bad line in $D/extra-binds: $src $dst $rest" >&2; exit 1
         fi
-        if [ -d "$src" ]; then
-            bind "$src" "$dst"
-        elif [ -e "$src" ]; then
-            [ -e "$dst" ] || { mkdir -p "$(dirname "$dst")" && : >"$dst"; } || exit 1
-            mount --bind "$src" "$dst" || { echo "bind $src -> $dst failed" >&2; exit 1; }
-        else
-            echo "extra-binds: $src does not exist" >&2; exit 1
+        [ -e "$src" ] || { echo "extra-binds: $src does not exist" >&2; exit 1; }
+        if [ ! -e "$dst" ]; then
+            case "$dst" in
+            /run/?*) [ "${PRIVATE_RUN:-0}" = 1 ] ;;
+            *) false ;;
+            esac || { echo "extra-binds: mount point $dst does not exist (created only under a private /run)" >&2; exit 1; }
+            if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")" && : >"$dst"; fi || exit 1
         fi
+        mount --bind "$src" "$dst" || { echo "bind $src -> $dst failed" >&2; exit 1; }
     done <"$D/extra-binds"
 fi
 

@@ -18,7 +18,9 @@
 #                                        # reboot; waits until online
 #   tools/pcmk-netns.sh wait-online [S]  # every running node online + one DC
 #   tools/pcmk-netns.sh bind N SRC DST   # per-node bind mount, now and at
-#                                        # every later start of node N
+#                                        # every later start of node N (until
+#                                        # the next `start`); DST must exist,
+#                                        # except under /run
 #   tools/pcmk-netns.sh pids N           # every PID of node N, one per line
 #
 # Must run as root.  State lives in ${PCMK_NETNS_STATE:-/var/tmp/mirantis-ocf/netns},
@@ -271,13 +273,15 @@ net_down() {
 
 # --- preparing a fresh node ---------------------------------------------------
 
-# Only what we create ourselves: extra-binds (and the data it points to)
-# belongs to the tests, and survives `start` as it survives node restarts.
+# Only what we create ourselves, plus extra-binds: a fresh cluster must not
+# inherit the bind mounts of an earlier test run (use `bind` after `start`).
+# Whatever else lives in $STATE/nN (e.g. a test's datadirs) is left alone.
 prepare_node() {
     local d; d=$(nd "$1")
     mkdir -p "$d" || return 1
     rm -rf "$d"/etc-corosync "$d"/var-lib-corosync "$d"/var-lib-pacemaker "$d"/log \
-           "$d"/run "$d"/mntns "$d"/{launcher,corosync,pacemakerd}.pid "$d"/corosync.ready
+           "$d"/run "$d"/mntns "$d"/{launcher,corosync,pacemakerd}.pid "$d"/corosync.ready \
+           "$d"/extra-binds
     mkdir -p "$d"/etc-corosync "$d"/var-lib-corosync "$d"/log "$d"/run \
              "$d"/var-lib-pacemaker/{cib,pengine,blackbox,cores,lrm} || return 1
     # pacemaker-based/-controld/-schedulerd/-attrd run as hacluster
@@ -729,8 +733,9 @@ cmd_status() {
     [ "$up" = ${#NODES[@]} ] || return 1
 }
 
-# bind N SRC DST -> record in extra-binds (applied at every start of node N)
-# and, if the node runs, mount it now
+# bind N SRC DST -> record in extra-binds (applied at every later start of
+# node N, until the next `start`) and, if the node runs, mount it now.  Same
+# rules as the launcher: DST must exist, except under /run (private per node).
 cmd_bind() {
     local n=${1:-} src=${2:-} dst=${3:-} d pid
     [ $# = 3 ] || { echo "usage: $0 bind N SRC DST" >&2; exit 2; }
@@ -742,20 +747,25 @@ cmd_bind() {
     need_root
     take_lock
     d=$(nd "$n")
-    mkdir -p "$d" || exit 1
-    grep -qxF "$src $dst" "$d/extra-binds" 2>/dev/null || echo "$src $dst" >>"$d/extra-binds" || exit 1
+    [ -d "$d" ] || { err "no state for node$n: run '$0 start' first"; exit 1; }
     if pid=$(nspid "$n"); then
-        # a file over a file, a directory over a directory (like the launcher)
-        if [ -d "$src" ]; then
-            nsenter -t "$pid" -m -- mkdir -p "$dst" || exit 1
-        else
-            nsenter -t "$pid" -m -- sh -c '[ -e "$1" ] || { mkdir -p "$(dirname "$1")" && : >"$1"; }' sh "$dst" || exit 1
-        fi
-        nsenter -t "$pid" -m -- mount --bind "$src" "$dst" || exit 1
+        # what the launcher would do at a start, done now in the node's
+        # mount namespace
+        nsenter -t "$pid" -m -- sh -c '
+            src=$1 dst=$2
+            if [ ! -e "$dst" ]; then
+                case "$dst" in
+                /run/?*) ;;
+                *) echo "mount point $dst does not exist (created only under /run)" >&2; exit 1 ;;
+                esac
+                if [ -d "$src" ]; then mkdir -p "$dst"; else mkdir -p "$(dirname "$dst")" && : >"$dst"; fi || exit 1
+            fi
+            mount --bind "$src" "$dst"' sh "$src" "$dst" || { err "node$n: cannot bind $src on $dst"; exit 1; }
         log "node$n: $src bound on $dst (now and at every start)"
     else
         log "node$n: $src will be bound on $dst at its next start"
     fi
+    grep -qxF "$src $dst" "$d/extra-binds" 2>/dev/null || echo "$src $dst" >>"$d/extra-binds" || exit 1
 }
 
 cmd_pids() {

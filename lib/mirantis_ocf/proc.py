@@ -165,11 +165,13 @@ def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
 # --- stopping ----------------------------------------------------------------
 
 def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, log: Log,
-                   name: str, term: int = 15) -> None:
+                   name: str, term: int = 15, grace: Optional[float] = None) -> None:
     """TERM, wait within the budget, then KILL; return only when all are gone.
 
     Raises :class:`GenericError` if a process survives KILL (a process in D
     state): a stop must not claim success while the service still runs.
+    ``grace`` shortens the wait after TERM, for a process known to have
+    nothing to lose (a Galera node outside any Primary Component).
     """
     import signal
     targets = [t for t in targets if same(system, t)]
@@ -185,7 +187,8 @@ def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, 
 
     # keep part of the budget for KILL and its own wait
     reserve = min(5.0, budget.remaining() * 0.25)
-    if wait_until(system, budget, gone, limit=max(budget.remaining() - reserve, 0.1)):
+    wait = max(budget.remaining() - reserve, 0.1)
+    if wait_until(system, budget, gone, limit=min(wait, grace) if grace is not None else wait):
         return
     survivors = [t for t in targets if same(system, t)]
     log.warning(f"{name} did not stop on {signal.Signals(term).name} in time: "

@@ -135,11 +135,9 @@ def test_start_fails_fast_when_the_port_is_taken(hx: HAProxyWorld) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", hx.port))
         squatter.listen()
-        t0 = time.monotonic()
         rc, reason = hx("start")
-        elapsed = time.monotonic() - t0
-    assert rc == 1 and "bind" in reason.lower()
-    assert elapsed < 10      # not Pacemaker's timeout: haproxy's own answer
+    # haproxy's own answer, not "did not start within the timeout": start failed fast
+    assert rc == 1 and "bind" in reason.lower() and "timeout" not in reason
     assert hx.processes() == []
 
 

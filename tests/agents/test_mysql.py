@@ -113,3 +113,25 @@ def test_ocf_tester_passes(node: Node) -> None:
                           text=True, timeout=600, stdin=subprocess.DEVNULL)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "passed all tests" in proc.stdout
+
+
+def test_a_stuck_joiner_without_pid_file_is_stopped_within_the_budget(node: Node) -> None:
+    """A joiner waiting for a Primary Component writes no pid file and opens no socket."""
+    g = node.galera
+    stuck = subprocess.Popen(
+        ["/usr/sbin/mariadbd", f"--defaults-file={g.config}", f"--datadir={g.datadir}",
+         "--user=mysql", f"--log-error={g.log}",
+         "--wsrep-cluster-address=gcomm://127.0.0.1:4999?pc.wait_prim=no"],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True)
+    try:
+        time.sleep(2)
+        assert stuck.poll() is None and not os.path.exists(g.pid)
+        rc, reason = node("monitor")
+        assert rc == 1 and "cannot query" in reason       # running, but not a healthy member
+        # stop would fail (1) if the server outlived its budget
+        assert node("stop", OCF_RESKEY_CRM_meta_timeout="20000") == (0, "")
+        assert stuck.wait(5) is not None and node.servers() == []
+    finally:
+        if stuck.poll() is None:
+            stuck.kill()

@@ -1,0 +1,340 @@
+"""Python driver for tools/pcmk-netns.sh: a 3-node corosync + pacemaker
+cluster on this machine, each node in its own network, mount and UTS
+namespace (node N = hostname nodeN, address 10.211.0.1N).
+
+Everything goes through the script, so a shell session and a test see the
+same cluster and the same rules.  In particular every pacemaker CLI call must
+go through exec(): the cluster's IPC lives in the nodes' network namespaces,
+and the host is not a member.
+
+    from netns import NetnsCluster
+    c = NetnsCluster()
+    c.start()
+    mon = c.crm_mon_xml(1)
+    c.node_kill(2); c.node_start(2)
+    c.stop()
+
+All waits are bounded; commands are lists (no shell).  Needs root.
+"""
+
+import os
+import shutil
+import subprocess
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+
+REPO = Path(__file__).resolve().parents[2]
+SCRIPT = REPO / "tools" / "pcmk-netns.sh"
+DEFAULT_STATE = Path("/var/tmp/mirantis-ocf/netns")
+NODES = (1, 2, 3)
+NETNS_PREFIX = "mocf-"
+# what `pcmk-netns.sh exec N` returns when node N is down (it never falls
+# back to the host's namespaces)
+RC_NODE_DOWN = 125
+REQUIRED_TOOLS = ("corosync", "corosync-cmapctl", "pacemakerd", "crm_mon",
+                  "cibadmin", "crm_resource", "ip", "nsenter", "unshare",
+                  "setsid", "flock", "timeout")
+
+# The script's own waits are bounded by START_TIMEOUT (90s) and
+# STOP_TIMEOUT (120s, pacemaker stopping resources) per phase; these are the
+# outer guards in case the script itself hangs.
+START_TIMEOUT = 200
+STOP_TIMEOUT = 300
+
+
+class NetnsCluster:
+    """The namespace cluster of tools/pcmk-netns.sh."""
+
+    nodes = NODES
+
+    def __init__(self, state: Optional[os.PathLike] = None,
+                 script: os.PathLike = SCRIPT) -> None:
+        self.script = Path(script)
+        self.state = Path(state) if state is not None else Path(
+            os.environ.get("PCMK_NETNS_STATE", DEFAULT_STATE))
+        # network namespace inodes and node PIDs seen while running:
+        # leftovers() uses them to find what a stop left behind, without
+        # blaming us for another cluster on the same host
+        self._netns_inodes: Set[int] = set()
+        self._seen_pids: Set[int] = set()
+
+    # --- naming ---------------------------------------------------------------
+
+    @staticmethod
+    def name(n: int) -> str:
+        """Pacemaker/corosync node name (and hostname) of node n."""
+        return f"node{n}"
+
+    @staticmethod
+    def number(name: str) -> int:
+        """Inverse of name(): 'node2' -> 2."""
+        if not name.startswith("node") or not name[4:].isdigit():
+            raise ValueError(f"not a node name of this cluster: {name!r}")
+        return int(name[4:])
+
+    @staticmethod
+    def addr(n: int) -> str:
+        """Node n's IPv4 address (exists only inside the nodes' namespaces)."""
+        return f"10.211.0.1{n}"
+
+    @staticmethod
+    def netns(n: int) -> str:
+        """Node n's network namespace (for `ip -n`)."""
+        return f"{NETNS_PREFIX}n{n}"
+
+    def node_dir(self, n: int) -> Path:
+        """Node n's state dir: log/ (corosync.log, pacemaker.log), run/ (its
+        /run), var-lib-pacemaker/, extra-binds.  Test data kept here survives
+        node restarts and start()."""
+        return self.state / f"n{n}"
+
+    # --- running the script ---------------------------------------------------
+
+    def _env(self) -> Dict[str, str]:
+        # CIB_file / CIB_user etc. would point pacemaker tools elsewhere (the
+        # script's exec clears the environment anyway; this is for the script)
+        env = {k: v for k, v in os.environ.items() if not k.startswith("CIB_")}
+        env["LC_ALL"] = "C"
+        env["PCMK_NETNS_STATE"] = str(self.state)
+        return env
+
+    def _script(self, args: Sequence[Any], check: bool = True, timeout: float = 60,
+                input: Optional[str] = None) -> "subprocess.CompletedProcess[str]":
+        cmd = [str(self.script)] + [str(a) for a in args]
+        proc = subprocess.run(cmd, capture_output=True, text=True, input=input,
+                              timeout=timeout, env=self._env(), check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(
+                f"{cmd!r} exited {proc.returncode}\n"
+                f"--- stdout:\n{proc.stdout}\n--- stderr:\n{proc.stderr}")
+        return proc
+
+    def missing_prerequisites(self) -> Optional[str]:
+        """Why the cluster cannot run here, or None."""
+        if os.geteuid() != 0:
+            return "the namespace cluster needs root"
+        missing = [t for t in REQUIRED_TOOLS if shutil.which(t) is None]
+        if missing:
+            return f"cluster tools not installed: {' '.join(missing)}"
+        if not os.access(self.script, os.X_OK):
+            return f"{self.script} is not executable"
+        return None
+
+    # --- lifecycle --------------------------------------------------------------
+
+    def start(self, timeout: float = START_TIMEOUT) -> str:
+        """Fresh 3-node cluster (clears earlier extra binds); returns once all
+        3 are online with one DC.  If it is already running, completes it
+        instead (starts the nodes that are down).  Returns the script's
+        output."""
+        out = self._script(["start"], timeout=timeout).stdout
+        self._remember()
+        return out
+
+    def stop(self, timeout: float = STOP_TIMEOUT) -> str:
+        """Clean stop of every node, namespaces deleted.  Idempotent."""
+        self._remember()
+        return self._script(["stop"], timeout=timeout).stdout
+
+    def status(self) -> "subprocess.CompletedProcess[str]":
+        """The script's status: rc 0 all nodes up, 1 some, 3 none."""
+        return self._script(["status"], check=False, timeout=60)
+
+    def is_running(self) -> bool:
+        """True if any node of this state dir has processes."""
+        return self.status().returncode != 3
+
+    def is_up(self, n: int) -> bool:
+        """True if node n has processes (so exec(n, ...) can run)."""
+        return bool(self.pids(n))
+
+    def node_stop(self, *ns: int, timeout: float = STOP_TIMEOUT) -> None:
+        """Clean stop of these nodes (pacemaker stops their resources)."""
+        self._remember()
+        self._script(["node-stop", *ns], timeout=timeout)
+
+    def node_kill(self, n: int) -> None:
+        """kill -9 of every process of node n at once (corosync, pacemaker,
+        agents, whatever they started): a node that dies."""
+        self._remember()
+        self._script(["node-kill", n], timeout=60)
+
+    def powerloss(self, *ns: int) -> None:
+        """These nodes all die at the same instant (SIGSTOP everything, then
+        SIGKILL); their /dev/shm files and pid files are removed."""
+        self._remember()
+        self._script(["powerloss", *ns], timeout=60)
+
+    def node_start(self, *ns: int, timeout: float = START_TIMEOUT) -> None:
+        """(Re)start these nodes like after a reboot (empty /run; CIB, extra
+        binds and data kept); returns once every running node sees them
+        online and agrees on the DC."""
+        self._script(["node-start", *ns], timeout=timeout)
+        self._remember()
+
+    def wait_online(self, timeout: int = 90) -> None:
+        """Until every running node sees every running node online, one DC."""
+        self._script(["wait-online", timeout], timeout=timeout + 30)
+
+    def bind(self, n: int, src: os.PathLike, dst: os.PathLike) -> None:
+        """Bind-mount src on dst in node n: now if it runs, and at each later
+        node_start() (until the next start()).  dst must exist, except under
+        /run (private per node); a file goes over a file."""
+        self._script(["bind", n, src, dst], timeout=60)
+
+    def pids(self, n: int) -> List[int]:
+        """Every live PID of node n (its mount namespace), [] if down."""
+        out = self._script(["pids", n], timeout=30).stdout
+        return [int(p) for p in out.split()]
+
+    # --- inside a node ----------------------------------------------------------
+
+    def exec(self, n: int, argv: Sequence[Any], check: bool = True,
+             timeout: float = 60, input: Optional[str] = None
+             ) -> "subprocess.CompletedProcess[str]":
+        """Run argv inside node n (its network, mount and UTS namespaces, cwd
+        /, the daemons' clean environment: prefix argv with
+        ["env", "K=V", ...] to add variables).  Text output is captured.
+
+        With check=True a non-zero exit raises AssertionError with the output.
+        If node n is down the script refuses: returncode RC_NODE_DOWN (125)
+        and "is down" on stderr (raises with check=True).  On timeout the
+        command itself is killed and subprocess.TimeoutExpired raised.
+        """
+        return self._script(["exec", n, *argv], check=check, timeout=timeout,
+                            input=input)
+
+    def crm_mon_xml(self, n: int, timeout: float = 30) -> ET.Element:
+        """crm_mon's XML status as seen from node n."""
+        out = self.exec(n, ["crm_mon", "-1", "--output-as=xml"],
+                        timeout=timeout).stdout
+        return ET.fromstring(out)
+
+    # --- reading crm_mon XML (pacemaker 2.1) ------------------------------------
+
+    @staticmethod
+    def online_nodes(mon: ET.Element) -> Set[str]:
+        """Names of the nodes crm_mon shows online."""
+        return {nd.get("name", "") for nd in mon.iter("node")
+                if nd.get("online") == "true" and nd.get("type") == "member"}
+
+    @staticmethod
+    def dc(mon: ET.Element) -> Optional[str]:
+        """Name of the DC, or None."""
+        cur = mon.find("summary/current_dc")
+        if cur is None or cur.get("present") != "true":
+            return None
+        return cur.get("name")
+
+    @staticmethod
+    def quorate(mon: ET.Element) -> bool:
+        """True if the viewing node's partition has quorum."""
+        cur = mon.find("summary/current_dc")
+        return cur is not None and cur.get("with_quorum") == "true"
+
+    @staticmethod
+    def running_on(mon: ET.Element, rsc_id: str) -> List[str]:
+        """Nodes where resource rsc_id (or its clone instances "rsc_id:N")
+        is active, per crm_mon's <resources> section."""
+        nodes: List[str] = []
+        for res in mon.iterfind(".//resources//resource"):
+            if res.get("id", "").split(":")[0] != rsc_id or res.get("active") != "true":
+                continue
+            nodes += [nd.get("name", "") for nd in res.findall("node")]
+        return nodes
+
+    @staticmethod
+    def failures(mon: ET.Element) -> List[Dict[str, str]]:
+        """Failed actions, for assertion messages."""
+        return [dict(f.attrib) for f in mon.iter("failure")]
+
+    # --- waiting ----------------------------------------------------------------
+
+    @staticmethod
+    def wait_for(predicate: Callable[[], Any], timeout: float, what: str,
+                 interval: float = 0.5) -> Any:
+        """Poll predicate() until it returns something truthy, at most
+        timeout seconds; returns that value.  A predicate may return
+        (ok, details): details go into the timeout message."""
+        deadline = time.monotonic() + timeout
+        last: Any = None
+        while True:
+            try:
+                last = predicate()
+            except (AssertionError, subprocess.TimeoutExpired, ET.ParseError) as e:
+                # a node that is (re)joining may refuse or time out a query
+                last = (False, f"{type(e).__name__}: {e}")
+            ok = last[0] if isinstance(last, tuple) else last
+            if ok:
+                return last
+            if time.monotonic() >= deadline:
+                break
+            time.sleep(interval)
+        detail = last[1] if isinstance(last, tuple) and len(last) > 1 else last
+        raise AssertionError(f"timed out after {timeout}s waiting for {what}\n"
+                             f"last state: {detail}")
+
+    # --- leftovers --------------------------------------------------------------
+
+    def _remember(self) -> None:
+        for n in self.nodes:
+            try:
+                self._netns_inodes.add(os.stat(f"/run/netns/{self.netns(n)}").st_ino)
+            except OSError:
+                pass
+            self._seen_pids.update(self.pids(n))
+
+    def leftovers(self) -> List[str]:
+        """What a stopped cluster left behind, as readable strings ([] when
+        clean): our namespaces, live processes inside our network namespaces
+        (corosync, pacemaker, agents' daemons), and libqb files in /dev/shm
+        of node processes (seen by this object) that are dead.  Another
+        cluster on the host (tools/pcmk-single.sh) is not counted."""
+        problems: List[str] = []
+        out = subprocess.run(["ip", "netns", "list"], capture_output=True,
+                             text=True, check=False, timeout=30).stdout
+        ours = [line.split()[0] for line in out.splitlines()
+                if line.startswith(NETNS_PREFIX)]
+        if ours:
+            problems.append(f"network namespaces left: {ours}")
+        links = {f"net:[{i}]" for i in self._netns_inodes}
+        for pid in _pids():
+            try:
+                if os.readlink(f"/proc/{pid}/ns/net") in links and _alive(pid):
+                    comm = Path(f"/proc/{pid}/comm").read_text().strip()
+                    problems.append(f"process {pid} ({comm}) still in a node's network namespace")
+            except OSError:
+                continue
+        for entry in sorted(os.listdir("/dev/shm")):
+            owner = _shm_owner(entry)
+            if owner in self._seen_pids and not _alive(owner):
+                problems.append(f"/dev/shm/{entry} left by dead pid {owner}")
+        return problems
+
+
+def _pids() -> List[int]:
+    return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _alive(pid: int) -> bool:
+    """True if pid exists and is not a zombie (zombies hold nothing and are
+    reaped by PID 1 a little later)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[1].split()[0] != "Z"
+
+
+def _shm_owner(entry: str) -> Optional[int]:
+    """PID that owns a libqb file: qb-<server pid>-<client pid>-..., or
+    qb-<name>-<pid>-blackbox-...; None for anything else."""
+    parts = entry.split("-")
+    if parts[0] != "qb" or len(parts) < 3:
+        return None
+    if "blackbox" in parts:
+        i = parts.index("blackbox")
+        return int(parts[i - 1]) if i >= 2 and parts[i - 1].isdigit() else None
+    return int(parts[1]) if parts[1].isdigit() else None

@@ -784,7 +784,11 @@ node-stop) shift; cmd_node_stop "$@" ;;
 # one node losing power: SIGSTOP+SIGKILL of all its processes, like powerloss
 node-kill) [ $# = 2 ] || { echo "usage: $0 node-kill N" >&2; exit 2; }; cmd_powerloss "$2" ;;
 powerloss) shift; cmd_powerloss "$@" ;;
-wait-online) need_root; wait_converged "${2:-$START_TIMEOUT}" ;;
+wait-online)
+    case "${2:-$START_TIMEOUT}" in '' | *[!0-9]*) echo "usage: $0 wait-online [SECONDS]" >&2; exit 2 ;; esac
+    need_root
+    wait_converged "${2:-$START_TIMEOUT}"
+    ;;
 bind) shift; cmd_bind "$@" ;;
 pids) shift; cmd_pids "$@" ;;
 *)

@@ -189,6 +189,20 @@ class NetnsCluster:
         out = self._script(["pids", n], timeout=30).stdout
         return [int(p) for p in out.split()]
 
+    def pgrep(self, n: int, comm: str) -> List[int]:
+        """PIDs of node n's processes named comm (as in /proc/PID/comm, like
+        `pgrep -x`).  Do not run pgrep/pkill/pidof through exec(): there is
+        no PID namespace, so inside a node they see every node's processes
+        (e.g. all three mariadbd).  The PIDs are host PIDs: os.kill() works."""
+        found = []
+        for pid in self.pids(n):
+            try:
+                if Path(f"/proc/{pid}/comm").read_text().strip() == comm:
+                    found.append(pid)
+            except OSError:
+                continue
+        return found
+
     # --- inside a node ----------------------------------------------------------
 
     def exec(self, n: int, argv: Sequence[Any], check: bool = True,

@@ -102,7 +102,7 @@ def test_nodes_are_separate_machines(cluster: NetnsCluster) -> None:
         assert f"{c.addr(n)}/24" in addrs
         # private /run: corosync's lock file is the node's own
         pid = c.exec(n, ["cat", "/run/corosync.pid"]).stdout.strip()
-        assert int(pid) in c.pids(n)
+        assert c.pgrep(n, "corosync") == [int(pid)]
         # the daemons' clean environment, cwd /
         env = c.exec(n, ["env"]).stdout.split()
         assert sorted(env) == ["HOME=/root", "LANG=C.UTF-8",

@@ -1,0 +1,211 @@
+"""ocf:mirantis:mysql on three corosync/pacemaker nodes in network
+namespaces, each with its own MariaDB and Galera: the seed's clone, and the
+epoch election after a power loss.
+
+Each node's files live on the host under /var/tmp/mirantis-ocf/galera/nN and
+are bind-mounted on /srv/mocf-galera inside node N, so the resource's
+parameters are the same on every node, as in a real cluster.  Measured times
+are printed (pytest -s) for the record; no test asserts on them.
+"""
+import os
+import re
+import subprocess
+import sys
+import time
+from typing import Dict, Iterator, List
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from galera_env import MONITOR_PASSWORD, MONITOR_USER, GaleraNode  # noqa: E402
+from netns import NetnsCluster  # noqa: E402
+
+pytestmark = pytest.mark.cluster
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOST_ROOT = "/var/tmp/mirantis-ocf/galera"
+INSIDE = "/srv/mocf-galera"
+NODES = (1, 2, 3)
+BOOTSTRAP_LINE = "bootstrapping a new Primary Component"
+DEADLINE = 240      # generous bounds for a slow machine; never a measured target
+
+RESOURCE = """primitive p_mysql ocf:mirantis:mysql \\
+    params binary=/usr/bin/mysqld_safe config={inside}/my.cnf datadir={inside}/data \\
+        socket={inside}/run/mysqld.sock pid={inside}/run/mysqld.pid log={inside}/mysqld.err \\
+        test_user={user} test_passwd="{password}" election_timeout={window} \\
+        node_addresses="node1=10.211.0.11 node2=10.211.0.12 node3=10.211.0.13" \\
+    op monitor interval=5 timeout=30 \\
+    op start interval=0 timeout=450 \\
+    op stop interval=0 timeout=150
+clone clone_p_mysql p_mysql meta interleave=true
+"""
+
+
+def timing(what: str, seconds: float) -> None:
+    print(f"\nTIMING {what}: {seconds:.2f}s")
+
+
+class Galera:
+    def __init__(self, cluster: NetnsCluster) -> None:
+        self.c = cluster
+        self.nodes = {n: GaleraNode(f"{HOST_ROOT}/n{n}", name=f"node{n}",
+                                    address=NetnsCluster.addr(n), inside=INSIDE)
+                      for n in NODES}
+        self.log_marks: Dict[int, int] = {}
+
+    def sql(self, n: int, statement: str, check: bool = True) -> List[List[str]]:
+        # root over the socket (unix_socket authentication): no password anywhere
+        out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-N", "-B",
+                              "-e", statement], check=check, timeout=30)
+        return [line.split("\t") for line in out.stdout.splitlines()]
+
+    def status(self, n: int) -> Dict[str, str]:
+        try:
+            rows = self.sql(n, "SHOW GLOBAL STATUS LIKE 'wsrep_%'", check=True)
+        except AssertionError:
+            return {}
+        return {r[0].lower(): r[1] for r in rows if len(r) == 2}
+
+    def synced(self, ns=NODES, size: int = 3):  # type: ignore[no-untyped-def]
+        states = {n: self.status(n) for n in ns}
+        ok = all(s.get("wsrep_cluster_status") == "Primary"
+                 and s.get("wsrep_local_state_comment") == "Synced"
+                 and s.get("wsrep_cluster_size") == str(size) for s in states.values())
+        brief = {n: (s.get("wsrep_cluster_status"), s.get("wsrep_local_state_comment"),
+                     s.get("wsrep_cluster_size")) for n, s in states.items()}
+        return ok, brief
+
+    def pacemaker_log(self, n: int) -> str:
+        path = self.c.node_dir(n) / "log" / "pacemaker.log"
+        try:
+            with open(path, errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def mark_logs(self) -> None:
+        self.log_marks = {n: len(self.pacemaker_log(n)) for n in NODES}
+
+    def bootstraps_since_mark(self) -> List[int]:
+        found = []
+        for n in NODES:
+            text = self.pacemaker_log(n)[self.log_marks.get(n, 0):]
+            found += [n] * len(set(re.findall(rf"\[(\d+)\].*{BOOTSTRAP_LINE}", text)))
+        return found
+
+    def load(self, window: int) -> None:
+        path = f"{HOST_ROOT}/resource.crm"
+        with open(path, "w") as f:
+            f.write(RESOURCE.format(inside=INSIDE, user=MONITOR_USER, password=MONITOR_PASSWORD,
+                                    window=window))
+        self.c.exec(1, ["crm", "configure", "load", "update", path], timeout=60)
+
+    def standby(self, n: int, on: bool) -> None:
+        self.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "standby", "-l", "reboot",
+                        "-v", "on" if on else "off"])
+
+    def mysql_on(self) -> List[str]:
+        return NetnsCluster.running_on(self.c.crm_mon_xml(1), "p_mysql")
+
+
+@pytest.fixture(scope="module")
+def galera() -> Iterator[Galera]:
+    cluster = NetnsCluster()
+    reason = cluster.missing_prerequisites()
+    if reason:
+        pytest.fail(reason)
+    if cluster.is_running():
+        pytest.fail("a namespace cluster is already running: tools/pcmk-netns.sh stop")
+    subprocess.run(["make", "-s", "-C", REPO, "install"], check=True, capture_output=True)
+    os.makedirs(INSIDE, exist_ok=True)
+    g = Galera(cluster)
+    try:
+        cluster.start()
+        for n, node in g.nodes.items():
+            node.prepare()
+            cluster.bind(n, node.root, INSIDE)
+        yield g
+    finally:
+        try:
+            cluster.exec(1, ["crm", "configure", "property", "stop-all-resources=true"],
+                         check=False, timeout=60)
+            cluster.wait_for(lambda: not g.mysql_on(), 120, "mysql to stop everywhere")
+        except Exception:
+            pass
+        cluster.stop()
+        subprocess.run(["rm", "-rf", HOST_ROOT], check=False)
+
+
+def test_a_from_empty_datadirs_the_clone_forms_one_cluster(galera: Galera) -> None:
+    galera.mark_logs()
+    t0 = time.monotonic()
+    galera.load(window=300)
+    galera.c.wait_for(galera.synced, DEADLINE, "3 Synced members of one Primary Component")
+    timing("a. empty datadirs -> 3 Synced", time.monotonic() - t0)
+    assert sorted(galera.mysql_on()) == ["node1", "node2", "node3"]
+    assert galera.bootstraps_since_mark() == [1]     # equal epochs: the smallest name
+
+
+def test_b_power_loss_with_a_different_newest_node(galera: Galera) -> None:
+    g = galera
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster to begin with")
+    # 1. node2 alone takes the last rows: node1 and node3 leave cleanly first
+    g.standby(1, True)
+    g.standby(3, True)
+    g.c.wait_for(lambda: g.mysql_on() == ["node2"], DEADLINE, "mysql on node2 only")
+    g.sql(2, "CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.rows "
+             "(id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20)) ENGINE=InnoDB; "
+             "INSERT INTO t.rows (v) VALUES ('a'),('b'),('c'),('d'),('e')")
+    expected = g.sql(2, "SELECT COUNT(*) FROM t.rows")[0][0]
+    # 2. power loss of every node at once; 3. all three restart
+    g.c.powerloss(*NODES)
+    g.mark_logs()
+    t0 = time.monotonic()
+    g.c.node_start(*NODES)
+    restarted = time.monotonic()
+    g.c.wait_for(g.synced, DEADLINE, "3 Synced after the power loss")
+    timing("b. last node restarted -> 3 Synced", time.monotonic() - restarted)
+    timing("b. power-on -> 3 Synced", time.monotonic() - t0)
+    # 4. node2 bootstrapped, once; every row everywhere
+    assert g.bootstraps_since_mark() == [2]
+    for n in NODES:
+        assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected
+
+
+def test_c_two_of_three_elect_after_the_window_and_the_third_rejoins(galera: Galera) -> None:
+    g = galera
+    window = 20     # lowered for the test (default 300)
+    g.load(window=window)
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster after the parameter change")
+    g.sql(1, "INSERT INTO t.rows (v) VALUES ('f')")
+    expected = g.sql(1, "SELECT COUNT(*) FROM t.rows")[0][0]
+    g.c.powerloss(*NODES)
+    g.mark_logs()
+    g.c.node_start(1, 2)
+    restarted = time.monotonic()
+    g.c.wait_for(lambda: g.synced((1, 2), size=2), DEADLINE + window,
+                 "node1 and node2 to elect without node3")
+    timing(f"c. 2 of 3 back -> 2 Synced (window {window}s)", time.monotonic() - restarted)
+    assert len(g.bootstraps_since_mark()) == 1
+    g.c.node_start(3)
+    g.c.wait_for(g.synced, DEADLINE, "node3 to rejoin")
+    assert len(g.bootstraps_since_mark()) == 1        # no second bootstrap
+    for n in NODES:
+        assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected
+
+
+def test_d_a_killed_server_rejoins_without_an_election(galera: Galera) -> None:
+    g = galera
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
+    g.mark_logs()
+    # host pids (no pid namespace): pgrep(2, ...) looks in node2's namespace only
+    pid = g.c.pgrep(2, "mariadbd")[0]
+    os.kill(pid, 9)
+    t0 = time.monotonic()
+    g.c.wait_for(lambda: g.synced()[0] and pid not in g.c.pgrep(2, "mariadbd"),
+                 DEADLINE, "node2's server to be back and Synced")
+    timing("d. kill -9 of one server -> Synced again", time.monotonic() - t0)
+    assert g.bootstraps_since_mark() == []
+    assert "joining" in g.pacemaker_log(2)[g.log_marks[2]:]

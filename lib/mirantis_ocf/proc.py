@@ -80,17 +80,28 @@ def alive(system: System, pid: Optional[int], match: Matcher) -> Optional[ProcIn
     if pid is None:
         return None
     info = system.process(pid)
-    return info if info is not None and match(info) else None
+    if info is None or not match(info):
+        return None
+    own = system.own_mntns()
+    return None if own and info.mntns and info.mntns != own else info
 
 
 def find(system: System, match: Matcher) -> List[ProcInfo]:
-    """Every live process that is ours (a scan of /proc; not for the hot path)."""
+    """Every live process that is ours (a scan of /proc; not for the hot path).
+
+    A process in another mount namespace (a container, or another node of a
+    test cluster on one host) is never ours, whatever its command line says:
+    its paths name another file system.
+    """
     found = []
+    own = system.own_mntns()
     for pid in system.pids():
         if pid == os.getpid():
             continue
         info = system.process(pid)
-        if info is not None and match(info):
+        if info is None or (own and info.mntns and info.mntns != own):
+            continue
+        if match(info):
             found.append(info)
     return found
 

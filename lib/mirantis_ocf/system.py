@@ -48,16 +48,19 @@ class CommandResult:
 class ProcInfo:
     """What identifies a process beyond its pid."""
 
-    __slots__ = ("pid", "ppid", "state", "start_time", "exe", "argv")
+    __slots__ = ("pid", "ppid", "state", "start_time", "exe", "argv", "mntns")
 
     def __init__(self, pid: int, ppid: int, state: str, start_time: int, exe: Optional[str],
-                 argv: Tuple[str, ...]) -> None:
+                 argv: Tuple[str, ...], mntns: Optional[str] = None) -> None:
         self.pid = pid
         self.ppid = ppid
         self.state = state
         self.start_time = start_time    # clock ticks since boot: changes when a pid is reused
         self.exe = exe                  # None when unreadable (kernel thread, not root)
         self.argv = argv
+        # its mount namespace: paths in its command line mean what they say
+        # only if it sees the same file system as we do
+        self.mntns = mntns
 
     def __repr__(self) -> str:
         return f"ProcInfo(pid={self.pid}, state={self.state!r}, argv={self.argv!r})"
@@ -153,7 +156,17 @@ class System:
         if exe and exe.endswith(" (deleted)"):   # binary upgraded under a running daemon
             exe = exe[: -len(" (deleted)")]
         argv = tuple(a.decode(errors="replace") for a in cmdline.split(b"\0") if a)
-        return ProcInfo(pid, int(fields[1]), fields[0], int(fields[19]), exe, argv)
+        try:
+            mntns: Optional[str] = os.readlink(f"/proc/{pid}/ns/mnt")
+        except OSError:
+            mntns = None
+        return ProcInfo(pid, int(fields[1]), fields[0], int(fields[19]), exe, argv, mntns)
+
+    def own_mntns(self) -> Optional[str]:
+        try:
+            return os.readlink("/proc/self/ns/mnt")
+        except OSError:
+            return None
 
     def pids(self) -> List[int]:
         return [int(name) for name in os.listdir("/proc") if name.isdigit()]

@@ -48,6 +48,9 @@ class FakeHost(System):
     def pids(self) -> List[int]:
         return sorted(self.procs)
 
+    def own_mntns(self) -> Optional[str]:
+        return None
+
     def kill(self, pid: int, sig: int) -> bool:
         self.signals.append((pid, sig))
         if pid not in self.procs:

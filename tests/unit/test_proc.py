@@ -156,3 +156,22 @@ def test_a_successor_on_a_reused_pid_is_never_signalled(system: System) -> None:
         assert child.wait(5) == -signal.SIGTERM
     finally:
         child.kill()
+
+
+def test_a_process_in_another_mount_namespace_is_never_ours(system: System) -> None:
+    """Another node of a test cluster, or a container: its paths are not ours."""
+    if os.geteuid() != 0:
+        pytest.fail("unshare -m needs root (CI runs as root)")
+    other = subprocess.Popen(["unshare", "-m", SLEEP, "31"])
+    mine = subprocess.Popen([SLEEP, "31"])
+    try:
+        match = proc.matcher(exe=os.path.realpath(SLEEP), argv_has=("31",))
+        assert proc.wait_until(system, budget(system, 5.0),
+                               lambda: len([i for i in map(system.process, (other.pid, mine.pid))
+                                            if i and match(i)]) == 2)
+        assert [i.pid for i in proc.find(system, match)] == [mine.pid]
+        assert proc.alive(system, other.pid, match) is None
+        assert proc.alive(system, mine.pid, match) is not None
+    finally:
+        other.kill()
+        mine.kill()

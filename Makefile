@@ -74,6 +74,7 @@ readme:
 
 bench: deps install
 	$(PYTHON) bench/run.py --agent $(OCF_ROOT)/resource.d/$(PROVIDER)/haproxy
+	$(PYTHON) bench/galera.py
 
 demo: deps install
 	tools/demo.sh start

@@ -1,0 +1,193 @@
+#!/usr/bin/python3
+"""Galera reassembly after a power loss: ocf:mirantis:mysql against
+resource-agents' ocf:heartbeat:galera, on the same 3-node namespace cluster,
+in the same run.
+
+For each agent: three empty datadirs, the agent's resource (our clone; the
+stock agent's promotable clone), until 3 Synced ("initial"); node1 and node3
+leave cleanly so that node2 alone holds the last rows; every node loses power
+at once; all three restart; the time until 3 Synced is the figure ("power
+loss").  Then the cost of one monitor on a healthy node, each agent run
+directly inside node1, 30 times.
+
+Prints a table and writes bench/galera-results.json.  It never fails on a
+time; it fails only if a scenario could not complete.
+"""
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Callable, Dict, List, Tuple
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
+sys.path.insert(0, os.path.join(REPO, "tests"))
+
+from galera_env import MONITOR_PASSWORD, MONITOR_USER, GaleraNode  # noqa: E402
+from netns import NetnsCluster  # noqa: E402
+
+HOST_ROOT = "/var/tmp/mirantis-ocf/galera-bench"
+INSIDE = "/srv/mocf-galera"
+NODES = (1, 2, 3)
+ADDRESSES = " ".join(f"node{n}={NetnsCluster.addr(n)}" for n in NODES)
+COMMON = {"config": f"{INSIDE}/my.cnf", "datadir": f"{INSIDE}/data",
+          "socket": f"{INSIDE}/run/mysqld.sock", "pid": f"{INSIDE}/run/mysqld.pid",
+          "log": f"{INSIDE}/mysqld.err"}
+
+OURS = {
+    "rsc": "p_mysql",
+    "crm": """primitive p_mysql ocf:mirantis:mysql params {params} \\
+    test_user={user} test_passwd="{password}" node_addresses="{addresses}" \\
+    op monitor interval=20 timeout=30 op start interval=0 timeout=450 op stop interval=0 timeout=150
+clone clone_p_mysql p_mysql meta interleave=true
+""",
+    "agent": "/usr/lib/ocf/resource.d/mirantis/mysql",
+    "monitor_env": {"OCF_RESOURCE_INSTANCE": "p_mysql", "OCF_RESKEY_test_user": MONITOR_USER,
+                    "OCF_RESKEY_test_passwd": MONITOR_PASSWORD},
+}
+STOCK = {
+    "rsc": "p_galera",
+    # as pcs creates it from the agent's meta-data (the lab's configuration)
+    "crm": """primitive p_galera ocf:heartbeat:galera params {params} \\
+    wsrep_cluster_address="gcomm://{gcomm}" cluster_host_map="{hostmap}" \\
+    op monitor interval=20 timeout=30 op monitor interval=10 role=Promoted timeout=30 \\
+    op monitor interval=30 role=Unpromoted timeout=30 op start interval=0 timeout=120 \\
+    op stop interval=0 timeout=120 op promote interval=0 timeout=300 op demote interval=0 timeout=120
+clone galera-clone p_galera meta promotable=true promoted-max=3 interleave=true
+""",
+    "agent": "/usr/lib/ocf/resource.d/heartbeat/galera",
+    "monitor_env": {"OCF_RESOURCE_INSTANCE": "p_galera", "OCF_RESKEY_CRM_meta_promoted_max": "3",
+                    "OCF_RESKEY_CRM_meta_master_max": "3", "OCF_RESKEY_CRM_meta_clone_max": "3",
+                    "OCF_RESKEY_wsrep_cluster_address":
+                        "gcomm://" + ",".join(NetnsCluster.addr(n) for n in NODES),
+                    "OCF_RESKEY_cluster_host_map":
+                        ";".join(f"node{n}:{NetnsCluster.addr(n)}" for n in NODES)},
+}
+
+# Runs inside node1: N monitors, each timed; prints the median and p90 in ms.
+TIMER = """
+import os, subprocess, sys, time, statistics
+agent, runs = sys.argv[1], int(sys.argv[2])
+env = dict(a.split("=", 1) for a in sys.argv[3:])
+times, rcs = [], set()
+for i in range(runs + 3):
+    t0 = time.perf_counter()
+    rcs.add(subprocess.run([agent, "monitor"], env=env, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.DEVNULL).returncode)
+    if i >= 3:
+        times.append((time.perf_counter() - t0) * 1000)
+times.sort()
+print(statistics.median(times), times[int(len(times) * 0.9) - 1], sorted(rcs))
+"""
+
+
+def status(c: NetnsCluster, n: int) -> Dict[str, str]:
+    out = c.exec(n, ["mariadb", f"--socket={COMMON['socket']}", "-N", "-B", "-e",
+                     "SHOW GLOBAL STATUS LIKE 'wsrep_%'"], check=False, timeout=30)
+    return dict(line.split("\t", 1) for line in out.stdout.splitlines() if "\t" in line)
+
+
+def synced(c: NetnsCluster) -> Tuple[bool, Dict[int, Tuple[str, str, str]]]:
+    states = {n: status(c, n) for n in NODES}
+    brief = {n: (s.get("wsrep_cluster_status", "-"), s.get("wsrep_local_state_comment", "-"),
+                 s.get("wsrep_cluster_size", "-")) for n, s in states.items()}
+    return all(b == ("Primary", "Synced", "3") for b in brief.values()), brief
+
+
+def timed(what: str, predicate: Callable[[], object], timeout: float) -> float:
+    t0 = time.monotonic()
+    NetnsCluster.wait_for(predicate, timeout, what, interval=0.25)
+    return time.monotonic() - t0
+
+
+def scenario(c: NetnsCluster, spec: Dict[str, object]) -> Dict[str, float]:
+    c.start()
+    for n in NODES:
+        node = GaleraNode(f"{HOST_ROOT}/n{n}", name=f"node{n}", address=NetnsCluster.addr(n),
+                          inside=INSIDE)
+        node.prepare()
+        c.bind(n, node.root, INSIDE)
+    params = " ".join(f"{k}={v}" for k, v in COMMON.items())
+    text = str(spec["crm"]).format(
+        params=params, user=MONITOR_USER, password=MONITOR_PASSWORD, addresses=ADDRESSES,
+        gcomm=",".join(NetnsCluster.addr(n) for n in NODES),
+        hostmap=";".join(f"node{n}:{NetnsCluster.addr(n)}" for n in NODES))
+    path = f"{HOST_ROOT}/resource.crm"
+    with open(path, "w") as f:
+        f.write(text)
+    result: Dict[str, float] = {}
+    t0 = time.monotonic()
+    c.exec(1, ["crm", "configure", "load", "update", path], timeout=60)
+    timed("3 Synced from empty datadirs", lambda: synced(c), 300)
+    result["initial"] = time.monotonic() - t0
+    # monitor cost on a healthy node
+    env = {"OCF_ROOT": "/usr/lib/ocf", "OCF_RESKEY_CRM_meta_interval": "20000",
+           "OCF_RESKEY_CRM_meta_timeout": "30000", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+    env.update({f"OCF_RESKEY_{k}": v for k, v in COMMON.items()})
+    env.update(spec["monitor_env"])  # type: ignore[arg-type]
+    out = c.exec(1, ["/usr/bin/python3", "-c", TIMER, str(spec["agent"]), "30",
+                     *[f"{k}={v}" for k, v in env.items()]], timeout=300).stdout.split(None, 2)
+    result["monitor_ms"], result["monitor_p90_ms"] = float(out[0]), float(out[1])
+    result["monitor_rcs"] = out[2].strip()  # type: ignore[assignment]
+    # node2 alone takes the last rows
+    rsc = str(spec["rsc"])
+    for n in (1, 3):
+        c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "standby", "-l", "reboot", "-v", "on"])
+    NetnsCluster.wait_for(lambda: NetnsCluster.running_on(c.crm_mon_xml(1), rsc) == ["node2"],
+                          300, "node2 alone")
+    c.exec(2, ["mariadb", f"--socket={COMMON['socket']}", "-e",
+               "CREATE DATABASE b; CREATE TABLE b.t (i INT PRIMARY KEY) ENGINE=InnoDB; "
+               "INSERT INTO b.t VALUES (1),(2),(3)"])
+    c.powerloss(*NODES)
+    t0 = time.monotonic()
+    c.node_start(*NODES)
+    result["membership"] = time.monotonic() - t0
+    timed("3 Synced after the power loss", lambda: synced(c), 300)
+    result["power_loss"] = time.monotonic() - t0
+    rows = [c.exec(n, ["mariadb", f"--socket={COMMON['socket']}", "-N", "-e",
+                       "SELECT COUNT(*) FROM b.t"]).stdout.strip() for n in NODES]
+    if rows != ["3", "3", "3"]:
+        raise AssertionError(f"rows after the power loss: {rows}")
+    c.exec(1, ["crm", "configure", "property", "stop-all-resources=true"], timeout=60)
+    NetnsCluster.wait_for(lambda: not NetnsCluster.running_on(c.crm_mon_xml(1), rsc), 300,
+                          "resources to stop")
+    c.stop()
+    subprocess.run(["rm", "-rf", HOST_ROOT], check=False)
+    return result
+
+
+def main() -> int:
+    c = NetnsCluster(state="/var/tmp/mirantis-ocf/netns-bench")
+    reason = c.missing_prerequisites()
+    if reason:
+        print(reason, file=sys.stderr)
+        return 1
+    subprocess.run(["make", "-s", "-C", REPO, "install"], check=True)
+    os.makedirs(INSIDE, exist_ok=True)
+    results = {}
+    try:
+        for name, spec in (("ocf:heartbeat:galera", STOCK), ("ocf:mirantis:mysql", OURS)):
+            print(f"--- {name}", flush=True)
+            results[name] = scenario(c, spec)
+            print(json.dumps(results[name]), flush=True)
+    finally:
+        if c.is_running():
+            c.stop()
+    ours, stock = results["ocf:mirantis:mysql"], results["ocf:heartbeat:galera"]
+    print("\n3-node Galera, same machine, same run (seconds; monitor in ms)")
+    print(f"{'':40s}{'heartbeat:galera':>18s}{'mirantis:mysql':>16s}{'ratio':>8s}")
+    for key, label in (("initial", "empty datadirs -> 3 Synced"),
+                       ("power_loss", "power loss: restart -> 3 Synced"),
+                       ("monitor_ms", "monitor on a healthy node (median)")):
+        print(f"{label:40s}{stock[key]:18.2f}{ours[key]:16.2f}{ours[key] / stock[key]:7.2f}x")
+    print(f"{'  (of which membership, both)':40s}{stock['membership']:18.2f}{ours['membership']:16.2f}")
+    print("target: power loss <= 0.6x the galera agent's time")
+    with open(os.path.join(REPO, "bench", "galera-results.json"), "w") as f:
+        json.dump(results, f, indent=2)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -32,8 +32,10 @@ HOST_ROOT = "/var/tmp/mirantis-ocf/galera-bench"
 INSIDE = "/srv/mocf-galera"
 NODES = (1, 2, 3)
 ADDRESSES = " ".join(f"node{n}={NetnsCluster.addr(n)}" for n in NODES)
+# The socket at Debian's default place (each node has its own /run): the stock
+# agent's status queries use the mysql client's default socket, not its parameter.
 COMMON = {"config": f"{INSIDE}/my.cnf", "datadir": f"{INSIDE}/data",
-          "socket": f"{INSIDE}/run/mysqld.sock", "pid": f"{INSIDE}/run/mysqld.pid",
+          "socket": "/run/mysqld/mysqld.sock", "pid": "/run/mysqld/mysqld.pid",
           "log": f"{INSIDE}/mysqld.err"}
 
 OURS = {

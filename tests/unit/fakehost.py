@@ -154,7 +154,7 @@ class MySQLHost(FakeHost):
             "seqno: -1\nsafe_to_bootstrap: 0\n")
         self.recovered = "75cb2ab6-e902-11f1-8af7-22729e8710d2:7"
         self.attrs: Dict[Tuple[str, str], str] = {}
-        self.claim_value: Optional[str] = None
+        self.claims: Dict[str, str] = {}      # CIB claim id -> holder
         self.sql_calls: List[Tuple[str, str, str]] = []
         self.cluster_status = "Primary"
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
@@ -238,19 +238,21 @@ class MySQLHost(FakeHost):
                 states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
                            f'{nvs}</instance_attributes></transient_attributes></node_state>')
             return CommandResult(argv, 0, f"<status>{states}</status>", "")
+        import re
         if argv[1] == "--create":
-            if self.claim_value is not None:
+            cid = re.search(r'id="(mirantis-claim-[^"]*)"', argv[-1]).group(1)  # type: ignore[union-attr]
+            if cid in self.claims:
                 return CommandResult(argv, 108, "", "Call cib_create failed: File exists")
-            import re
-            self.claim_value = re.search(r'value="([^"]*)"', argv[-1]).group(1)  # type: ignore[union-attr]
+            self.claims[cid] = re.search(r'value="([^"]*)"', argv[-1]).group(1)  # type: ignore[union-attr]
             return CommandResult(argv, 0, "", "")
+        cid = re.search(r"@id='([^']*)'", argv[-1]).group(1)  # type: ignore[union-attr]
         if argv[1] == "--query":
-            if self.claim_value is None:
+            if cid not in self.claims:
                 return CommandResult(argv, 105, "", "")
-            return CommandResult(argv, 0, f'<nvpair name="owner" value="{self.claim_value}"/>', "")
+            return CommandResult(argv, 0, f'<nvpair name="owner" value="{self.claims[cid]}"/>', "")
         if argv[1] == "--delete":
-            if self.claim_value is not None and ("@value" not in argv[-1] or self.claim_value in argv[-1]):
-                self.claim_value = None
+            if cid in self.claims and ("@value" not in argv[-1] or self.claims[cid] in argv[-1]):
+                del self.claims[cid]
             return CommandResult(argv, 0, "", "")
         return CommandResult(argv, 1, "", "unexpected cibadmin call")
 

@@ -37,7 +37,7 @@ def test_a_lone_node_bootstraps_at_its_recovered_position() -> None:
     assert "--skip-kill-mysqld" in argv               # mysqld_safe must not kill other servers
     assert "safe_to_bootstrap: 1" in host.files["/var/lib/mysql/grastate.dat"]
     # the election's state is cleared; the node says it is in a Primary Component
-    assert host.claim_value is None
+    assert host.claims == {}
     assert ("p_mysql-epoch", "node1") not in host.attrs
     assert host.attrs[("p_mysql-primary", "node1")] == "1"
 
@@ -51,6 +51,7 @@ def test_a_primary_component_is_joined_never_replaced() -> None:
     assert "--wsrep-new-cluster" not in argv
     assert "--wsrep-cluster-address=gcomm://10.0.0.1,10.0.0.2,10.0.0.3" in argv
     assert "safe_to_bootstrap: 0" in host.files["/var/lib/mysql/grastate.dat"]
+    assert host.claims == {}          # the joiner's turn was given back
 
 
 def test_the_password_never_reaches_argv() -> None:
@@ -111,3 +112,24 @@ def test_node_addresses_parsing() -> None:
     assert mysql.parse_node_addresses("a=1.1.1.1;b:2.2.2.2, c=3.3.3.3") == \
         {"a": "1.1.1.1", "b": "2.2.2.2", "c": "3.3.3.3"}
     assert mysql.check_node_addresses("justaname") is not None
+
+
+def test_a_joiner_waits_for_another_joiners_turn_then_goes_ahead() -> None:
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.claims["mirantis-claim-galera-join-p_mysql"] = "node3"   # node3 is joining
+    assert act(host, "start")[0] == ExitCode.SUCCESS
+    assert "--wsrep-new-cluster" not in launch(host)
+    assert host.now - 1000.0 >= 10          # it waited (on the fake clock), then went ahead
+    assert host.claims == {"mirantis-claim-galera-join-p_mysql": "node3"}   # not ours to free
+
+
+def test_a_finished_joiners_turn_is_released_by_the_next() -> None:
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.attrs[("p_mysql-primary", "node3")] = "1"
+    host.claims["mirantis-claim-galera-join-p_mysql"] = "node3"   # node3 joined, crashed before freeing it
+    assert act(host, "start")[0] == ExitCode.SUCCESS
+    assert host.now - 1000.0 < 5 and host.claims == {}

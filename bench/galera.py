@@ -40,7 +40,9 @@ COMMON = {"config": f"{INSIDE}/my.cnf", "datadir": f"{INSIDE}/data",
 
 OURS = {
     "rsc": "p_mysql",
-    "crm": """primitive p_mysql ocf:mirantis:mysql params {params} \\
+    # binary: the server itself, as the README advises (mysqld_safe, Fuel's
+    # default, runs a second --wsrep-recover of its own at every start)
+    "crm": """primitive p_mysql ocf:mirantis:mysql params {params} binary=/usr/sbin/mariadbd \\
     test_user={user} test_passwd="{password}" node_addresses="{addresses}" \\
     op monitor interval=20 timeout=30 op start interval=0 timeout=450 op stop interval=0 timeout=150
 clone clone_p_mysql p_mysql meta interleave=true

@@ -60,8 +60,8 @@ def test_spawned_daemon_is_detached_and_quiet(system: System, tmp_path) -> None:
     try:
         assert os.getsid(pid) == pid                   # its own session
         assert os.getpgid(pid) != os.getpgid(0)        # not in our process group
-        time.sleep(0.3)
-        assert log.read_text().split() == ["out", "err"]
+        assert proc.wait_until(system, budget(system, 10.0),
+                               lambda: log.read_text().split() == ["out", "err"])
         fds = {os.readlink(f"/proc/{pid}/fd/{n}") for n in ("0", "1", "2")}
         assert fds == {"/dev/null", str(log)}
     finally:

@@ -152,9 +152,13 @@ def test_b_power_loss_with_a_different_newest_node(galera: Galera) -> None:
     g = galera
     g.c.wait_for(g.synced, DEADLINE, "a healthy cluster to begin with")
     # 1. node2 alone takes the last rows: node1 and node3 leave cleanly first
+    # one after the other: two members leaving at once may leave node2 non-Primary
     g.standby(1, True)
+    g.c.wait_for(lambda: sorted(g.mysql_on()) == ["node2", "node3"], DEADLINE, "node1 gone")
     g.standby(3, True)
     g.c.wait_for(lambda: g.mysql_on() == ["node2"], DEADLINE, "mysql on node2 only")
+    g.c.wait_for(lambda: g.status(2).get("wsrep_cluster_status") == "Primary", 60,
+                 "node2 Primary on its own")
     g.sql(2, "CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.rows "
              "(id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20)) ENGINE=InnoDB; "
              "INSERT INTO t.rows (v) VALUES ('a'),('b'),('c'),('d'),('e')")

@@ -32,7 +32,7 @@ if TYPE_CHECKING:
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 
 # What decide() tells the node to do.
-JOIN = "join"            # a Primary Component exists (or the winner made one): join it
+JOIN = "join"            # a Primary Component exists, or the winner is making one: join it
 WAIT = "wait"            # keep waiting: for reports, for quorum, or for the winner
 CLAIM = "claim"          # we won: take the claim, then bootstrap
 BOOTSTRAP = "bootstrap"  # we won and hold the claim: bootstrap now
@@ -174,7 +174,9 @@ def decide(view: View) -> Decision:
         if owner_epoch is not None and owner_epoch.encode() == claim.epoch:
             if claim.owner == view.me:
                 return Decision(BOOTSTRAP, f"we hold the claim ({how})", view.me)
-            return Decision(WAIT, f"{claim.owner} holds the claim and bootstraps", claim.owner)
+            # its Primary Component is being made: start now and let Galera
+            # wait for it, rather than wait here for the owner to be Synced
+            return Decision(JOIN, f"{claim.owner} holds the claim and bootstraps", claim.owner)
         if claim.owner in online and owner_epoch is None:
             return Decision(WAIT, f"{claim.owner} holds a claim but has not reported", claim.owner)
         # Its owner is gone, or has moved on since: a leftover of an older election.

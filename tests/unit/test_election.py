@@ -45,6 +45,7 @@ class World:
             for cib in self.cibs.values():
                 cib.claims[KEY] = Claim(owner, epoch.encode()).encode()
         self.starting: Dict[str, int] = {}   # claimed at tick t, Primary from t + 1
+        self.joined: Dict[int, Set[str]] = {0: set(), 1: set()}
         self.order = [self.names[i % len(self.names)] for i in order] or list(self.names)
         self.allow = allow_no_quorum
         self.bootstraps: List[Tuple[str, int, int]] = []   # (node, partition, tick)
@@ -66,6 +67,9 @@ class World:
             if since < t:
                 self.primary[self.part[n]].add(n)
                 del self.starting[n]
+        for p in (0, 1):
+            if self.primary[p]:
+                self.primary[p] |= self.joined[p]
         for n in self.names:
             if self.arrivals[n] == t:
                 self.published[self.part[n]][n] = self.epochs[n]
@@ -81,8 +85,9 @@ class World:
                         elapsed=t - arrival, timeout=TIMEOUT, allow_no_quorum=self.allow)
             d = decide(view)
             if d.action == JOIN:
+                # a joiner waits inside Galera; it is Primary once a bootstrapper is
                 self.done.add(n)
-                self.primary[p].add(n)
+                self.joined[p].add(n)
             elif d.action == RELEASE:
                 assert holder is not None
                 cib.release(KEY, holder)
@@ -219,3 +224,19 @@ def test_epoch_encoding_round_trips() -> None:
     e = Epoch(UUID, 42, True)
     assert Epoch.decode(e.encode()) == e
     assert Epoch.decode("garbage") is None and Epoch.decode(f"{UUID}:x:1") is None
+
+
+def test_a_joiner_starts_as_soon_as_the_winner_holds_the_claim() -> None:
+    nodes = ["node1", "node2", "node3"]
+    reports = {"node1": Epoch(UUID, 7), "node2": Epoch(UUID, 9), "node3": Epoch(UUID, 7)}
+    claim = Claim("node2", Epoch(UUID, 9).encode())
+    d = decide(View("node1", nodes, nodes, True, reports, claim=claim))
+    assert d.action == JOIN and d.winner == "node2"
+    assert decide(View("node2", nodes, nodes, True, reports, claim=claim)).action == BOOTSTRAP
+
+
+def test_everyone_ends_in_the_primary_component() -> None:
+    world = World([Epoch(UUID, 3), Epoch(UUID, 5), Epoch(UUID, 4)], [0, 2, 1], set(), None, [0, 1, 2])
+    world.run()
+    assert world.bootstraps == [("node2", 0, 2)]
+    assert world.primary[0] == {"node1", "node2", "node3"}

@@ -60,12 +60,18 @@
 #  * No fencing (stonith-enabled=false): a node that is only half dead (e.g.
 #    corosync killed, the rest alive) keeps its resources running.  Hence
 #    node-kill/powerloss kill EVERYTHING of the node at once.
+#  * What this script shares with tools/pcmk-single.sh (state dirs, finding
+#    and stopping their processes, corosync.conf, the CIB seed) is in
+#    tools/pcmk-lib.sh.
 set -u
 umask 022
 export LC_ALL=C
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+PROG=pcmk-netns
 LAUNCH=$HERE/pcmk-launch.sh
+# shellcheck source=tools/pcmk-lib.sh
+. "$HERE/pcmk-lib.sh" || exit 1
 S=${PCMK_NETNS_STATE:-/var/tmp/mirantis-ocf/netns}
 NODES=(1 2 3)
 NSPFX=mocf            # namespaces mocf-n1..3 and mocf-sw
@@ -80,20 +86,10 @@ STOP_TIMEOUT=${PCMK_NETNS_STOP_TIMEOUT:-120}
 # use (0-113, 124, 190-193), like env(1)/timeout(1) use 125-127 for "could
 # not run the command".
 RC_DOWN=125
-CLEANENV=(env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 HOME=/root)
 
-log() { printf 'pcmk-netns: %s\n' "$*"; }
-err() { printf 'pcmk-netns: ERROR: %s\n' "$*" >&2; }
-now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
-since() { local d=$(( $(now_ms) - $1 )); printf '%d.%02ds' $((d / 1000)) $((d % 1000 / 10)); }
-
-case "$S" in
-/?*) ;;
-*) err "PCMK_NETNS_STATE must be an absolute path, not '$S'"; exit 2 ;;
-esac
-S=${S%/}
-# next to the state dir, not in it: nothing of ours may be wiped while held
-LOCK=$(dirname "$S")/.$(basename "$S").lock
+# exit 2 unless absolute; sets LOCK, next to the state dir, not in it:
+# nothing of ours may be wiped while held
+init_state_dir S PCMK_NETNS_STATE
 
 nd() { echo "$S/n$1"; }
 nsname() { echo "$NSPFX-n$1"; }
@@ -109,39 +105,17 @@ valid_node() {
 
 # --- identifying a node's processes -------------------------------------------
 
-host_mntns() { readlink /proc/self/ns/mnt; }
-
-# node_mntns N -> the mount namespace recorded at node N's start.  Only one
-# that differs from ours is trusted: an empty or garbled file must never make
-# us match every process on the host.
-node_mntns() {
-    local ns
-    ns=$(cat "$(nd "$1")/mntns" 2>/dev/null) || return 1
-    [ -n "$ns" ] && [ "$ns" != "$(host_mntns)" ] || return 1
-    echo "$ns"
-}
+# node N's state dir records its mount namespace at start ($STATE/nN/mntns);
+# only one that differs from ours is trusted (state_mntns, pcmk-lib.sh).
 
 # node_pids N -> every live PID in node N's mount namespace: launcher,
 # corosync, the pacemaker daemons, the agents and whatever they started, and
-# `exec N` commands.  One find(1) instead of a readlink per process: this runs
-# in every `exec`.  Zombies have no namespace links, so they are not listed.
-node_pids() {
-    local ns
-    ns=$(node_mntns "$1") || return 0
-    find /proc/[0-9]*/ns/mnt -maxdepth 0 -printf '%p %l\n' 2>/dev/null |
-        awk -v ns="$ns" '$2 == ns { split($1, a, "/"); print a[3] }'
-}
+# `exec N` commands.  This runs in every `exec`.
+node_pids() { state_pids "$(nd "$1")"; }
 
 # pid_of N NAME -> the PID in $STATE/nN/NAME.pid if it is alive and node N's
 # (the namespace check guards against a stale PID file whose PID was reused)
-pid_of() {
-    local p ns
-    p=$(cat "$(nd "$1")/$2.pid" 2>/dev/null) || return 1
-    case "$p" in '' | *[!0-9]*) return 1 ;; esac
-    ns=$(node_mntns "$1") || return 1
-    [ "$(readlink "/proc/$p/ns/mnt" 2>/dev/null)" = "$ns" ] || return 1
-    echo "$p"
-}
+pid_of() { state_pid "$(nd "$1")" "$2"; }
 
 # nspid N -> a live process of node N to nsenter (its corosync, else its
 # launcher, else any).  rc 1 when the node has no process left: the node is
@@ -159,40 +133,6 @@ node_has_procs() { [ -n "$(node_pids "$1")" ]; }
 # processes left is broken and gets cleaned up by node-start/stop
 node_running() { pid_of "$1" corosync >/dev/null && pid_of "$1" pacemakerd >/dev/null; }
 
-# alive PID -> true if PID exists and is not a zombie.  A zombie counts as
-# dead: it holds nothing but its PID, and whoever its parent is reaps it
-# sooner or later (killed nodes' processes are reparented to PID 1, which may
-# take its time).  The state follows the last ")" because the command name
-# in between may contain spaces.
-alive() {
-    local st
-    st=$(sed -n 's/^.*) \(.\).*/\1/p' "/proc/$1/stat" 2>/dev/null)
-    [ -n "$st" ] && [ "$st" != Z ]
-}
-
-# wait_gone SECONDS PID... -> true once none of the PIDs is alive
-wait_gone() {
-    local t=$1 i p any; shift
-    [ $# -gt 0 ] || return 0
-    for i in $(seq $((t * 10))); do
-        any=0
-        for p in "$@"; do alive "$p" && { any=1; break; }; done
-        [ "$any" = 0 ] && return 0
-        sleep 0.1
-    done
-    return 1
-}
-
-# stop_pid NAME PID TIMEOUT -> TERM, wait, KILL
-stop_pid() {
-    local name=$1 pid=$2 t=$3
-    kill -TERM "$pid" 2>/dev/null || return 0
-    wait_gone "$t" "$pid" && return 0
-    err "$name ($pid) still alive after ${t}s, sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null
-    wait_gone 10 "$pid"
-}
-
 # A SIGKILLed corosync or pacemaker daemon leaves its libqb IPC files, and
 # corosync its 16 MiB blackbox, in /dev/shm, which is not namespaced.  Remove
 # only those named after PIDs of ours that are now dead.
@@ -208,15 +148,9 @@ clean_shm() {
 
 # recorded_pids N -> the PIDs our files name, alive or not: a daemon that died
 # before we got here still left its files in /dev/shm
-recorded_pids() {
-    local f p
-    for f in launcher corosync pacemakerd; do
-        p=$(cat "$(nd "$1")/$f.pid" 2>/dev/null) || continue
-        case "$p" in '' | *[!0-9]*) ;; *) echo "$p" ;; esac
-    done
-}
+recorded_pids() { state_recorded_pids "$(nd "$1")"; }
 
-forget_node() { rm -f "$(nd "$1")"/{launcher,corosync,pacemakerd}.pid "$(nd "$1")"/mntns; }
+forget_node() { state_forget "$(nd "$1")"; }
 
 # --- network ------------------------------------------------------------------
 
@@ -277,104 +211,26 @@ net_down() {
 # inherit the bind mounts of an earlier test run (use `bind` after `start`).
 # Whatever else lives in $STATE/nN (e.g. a test's datadirs) is left alone.
 prepare_node() {
-    local d; d=$(nd "$1")
-    mkdir -p "$d" || return 1
-    rm -rf "$d"/etc-corosync "$d"/var-lib-corosync "$d"/var-lib-pacemaker "$d"/log \
-           "$d"/run "$d"/mntns "$d"/{launcher,corosync,pacemakerd}.pid "$d"/corosync.ready \
-           "$d"/extra-binds
-    mkdir -p "$d"/etc-corosync "$d"/var-lib-corosync "$d"/log "$d"/run \
-             "$d"/var-lib-pacemaker/{cib,pengine,blackbox,cores,lrm} || return 1
-    # pacemaker-based/-controld/-schedulerd/-attrd run as hacluster
-    chown -R hacluster:haclient "$d"/var-lib-pacemaker "$d"/log || return 1
-    chmod 750 "$d"/var-lib-pacemaker/cib
-    chmod 775 "$d"/log
-    write_corosync_conf "$d" && seed_cib "$d"
-}
-
-write_corosync_conf() {
-    local n
-    {
-        cat <<EOF
-# written by tools/pcmk-netns.sh
-totem {
-    version: 2
-    cluster_name: $CLUSTER_NAME
-    transport: knet
-    crypto_cipher: none
-    crypto_hash: none
-    # Short token (default 3000ms): a dead node is noticed after about
-    # token + consensus (1.2 x token) = 2.2s, so failover tests are fast.
-    # Fine on one machine: the "network" is a bridge with no latency.
-    token: 1000
-    join: 50
-}
-logging {
-    to_stderr: no
-    to_logfile: yes
-    logfile: /var/log/corosync/corosync.log
-    to_syslog: no
-    timestamp: on
-}
-quorum {
-    # 2 of 3 votes: a lone node loses quorum (no-quorum-policy=stop)
-    provider: corosync_votequorum
-}
-nodelist {
-EOF
-        for n in "${NODES[@]}"; do
-            printf '    node {\n        nodeid: %s\n        name: node%s\n        ring0_addr: %s\n    }\n' \
-                "$n" "$n" "$(addr "$n")"
-        done
-        echo "}"
-    } >"$1/etc-corosync/corosync.conf"
-}
-
-# No cib.xml.sig is needed: pacemaker-based logs "No on-disk digest present"
-# and writes one.  The <cib> header (schema, feature set) comes from the
-# installed pacemaker so the seed stays valid across pacemaker versions.
-# dc-deadtime=2s: the first DC election takes ~2s instead of 20s.
-seed_cib() {
-    local head f=$1/var-lib-pacemaker/cib/cib.xml
-    head=$(cibadmin --empty 2>/dev/null | grep -o '<cib [^>]*>' | head -n 1)
-    [ -n "$head" ] || head='<cib crm_feature_set="3.16.1" validate-with="pacemaker-3.9" epoch="1" num_updates="0" admin_epoch="0">'
-    cat >"$f" <<EOF
-$head
-  <configuration>
-    <crm_config>
-      <cluster_property_set id="cib-bootstrap-options">
-        <nvpair id="cib-bootstrap-options-stonith-enabled" name="stonith-enabled" value="false"/>
-        <nvpair id="cib-bootstrap-options-dc-deadtime" name="dc-deadtime" value="2s"/>
-        <nvpair id="cib-bootstrap-options-no-quorum-policy" name="no-quorum-policy" value="stop"/>
-        <nvpair id="cib-bootstrap-options-cluster-recheck-interval" name="cluster-recheck-interval" value="20s"/>
-      </cluster_property_set>
-    </crm_config>
-    <nodes/>
-    <resources/>
-    <constraints/>
-    <rsc_defaults>
-      <meta_attributes id="rsc-defaults-options">
-        <nvpair id="rsc-defaults-options-resource-stickiness" name="resource-stickiness" value="100"/>
-      </meta_attributes>
-    </rsc_defaults>
-  </configuration>
-  <status/>
-</cib>
-EOF
-    chown hacluster:haclient "$f" && chmod 600 "$f"
+    local d n nodes=()
+    d=$(nd "$1")
+    prepare_state_dir "$d" || return 1
+    rm -rf "$d"/run "$d"/extra-binds
+    mkdir -p "$d"/run || return 1
+    for n in "${NODES[@]}"; do nodes+=("$n" "node$n" "$(addr "$n")"); done
+    write_corosync_conf "$d/etc-corosync/corosync.conf" \
+        "Short token (default 3000ms): a dead node is noticed after about
+token + consensus (1.2 x token) = 2.2s, so failover tests are fast.
+Fine on one machine: the \"network\" is a bridge with no latency." \
+        "2 of 3 votes: a lone node loses quorum (no-quorum-policy=stop)" \
+        "${nodes[@]}" &&
+        seed_cib "$d/var-lib-pacemaker/cib/cib.xml" 20s no-quorum-policy=stop
 }
 
 # --- starting and stopping nodes ----------------------------------------------
 
 show_logs() {
-    local n f d
-    for n in "$@"; do
-        d=$(nd "$n")/log
-        for f in launcher.out corosync.out corosync.log pacemakerd.out pacemaker.log; do
-            [ -s "$d/$f" ] || continue
-            echo "----- $d/$f (last 15 lines)" >&2
-            tail -n 15 "$d/$f" >&2
-        done
-    done
+    local n
+    for n in "$@"; do show_state_logs "$(nd "$n")/log" 15; done
 }
 
 # launch N -> start node N's launcher in the background; returns once the
@@ -385,17 +241,12 @@ launch() {
     # like a reboot: /run is a tmpfs
     rm -rf "$d/run" && mkdir -p "$d/run" && chmod 755 "$d/run" || return 1
     rm -f "$d"/{launcher,corosync,pacemakerd}.pid "$d"/mntns "$d"/corosync.ready
-    # setsid: own session, so a Ctrl-C or a test runner killing its process
-    # group does not hit the daemons.  Redirections (and 9>&-: the lock fd)
-    # so that nothing of the caller is held open by the daemons; otherwise a
-    # caller capturing our output (subprocess.run) would wait forever.
-    # setsid, ip netns exec and unshare all exec in place, so $! ends up
-    # being the launcher itself.
-    "${CLEANENV[@]}" PRIVATE_RUN=1 ${PCMK_debug:+PCMK_debug=$PCMK_debug} \
+    # setsid, ip netns exec and unshare all exec in place, so the PID ends
+    # up being the launcher itself.
+    spawn_launcher "$d/log/launcher.out" PRIVATE_RUN=1 \
         setsid ip netns exec "$(nsname "$n")" \
-        unshare -m --propagation private "$LAUNCH" "$d" "node$n" \
-        >>"$d/log/launcher.out" 2>&1 </dev/null 9>&- &
-    pid=$!
+        unshare -m --propagation private "$LAUNCH" "$d" "node$n"
+    pid=$LAUNCHER_PID
     echo "$pid" >"$d/launcher.pid"
     # The launcher writes corosync.pid only after all its bind mounts
     # succeeded; corosync lives in the node's final mount namespace (the PID
@@ -465,55 +316,19 @@ wait_converged() {
     return 1
 }
 
+# what stop_state (pcmk-lib.sh) says while it stops node N (LABEL nodeN)
+stop_note() {
+    local label=$1 what=$2; shift 2
+    case "$what" in
+    leftover) log "$label: killing leftover processes: $*" ;;
+    stuck) err "$label: processes still alive: $*" ;;
+    esac
+}
+
 # stop_node N TIMEOUT -> clean stop: pacemakerd (stops the resources first),
 # then leftovers, then corosync; SIGKILL as a last resort.  Also cleans up a
 # node that is half dead.
-stop_node() {
-    local n=$1 t=$2 p pid seen=() leftover=() recorded=() co la
-    recorded=($(recorded_pids "$n"))
-    seen=($(node_pids "$n"))
-    if [ ${#seen[@]} = 0 ]; then
-        clean_shm "${recorded[@]}"
-        forget_node "$n"
-        return 0
-    fi
-    if pid=$(pid_of "$n" pacemakerd); then
-        stop_pid "node$n pacemakerd" "$pid" "$t"
-    fi
-    # Pacemaker children after a SIGKILLed pacemakerd, daemons an agent left
-    # behind: killed before corosync so nothing reacts to the membership
-    # going away.
-    co=$(pid_of "$n" corosync); la=$(pid_of "$n" launcher)
-    for p in $(node_pids "$n"); do
-        [ "$p" = "$co" ] || [ "$p" = "$la" ] || leftover+=("$p")
-    done
-    if [ ${#leftover[@]} -gt 0 ]; then
-        log "node$n: killing leftover processes: ${leftover[*]}"
-        kill -KILL "${leftover[@]}" 2>/dev/null
-        wait_gone 10 "${leftover[@]}"
-        seen+=("${leftover[@]}")
-    fi
-    if pid=$(pid_of "$n" corosync); then
-        stop_pid "node$n corosync" "$pid" 30
-    fi
-    # the launcher exits by itself once its children are gone
-    if pid=$(pid_of "$n" launcher); then
-        wait_gone 5 "$pid" || kill -KILL "$pid" 2>/dev/null
-    fi
-    leftover=($(node_pids "$n"))
-    if [ ${#leftover[@]} -gt 0 ]; then
-        kill -KILL "${leftover[@]}" 2>/dev/null
-        wait_gone 10 "${leftover[@]}"
-        seen+=("${leftover[@]}")
-    fi
-    clean_shm "${seen[@]}" "${recorded[@]}"
-    leftover=($(node_pids "$n"))
-    if [ ${#leftover[@]} -gt 0 ]; then
-        err "node$n: processes still alive: ${leftover[*]}"
-        return 1
-    fi
-    forget_node "$n"
-}
+stop_node() { stop_state "$(nd "$1")" "$2" "node$1" || [ $? = 3 ]; }
 
 # powerloss N... -> every process of every listed node stops at the same
 # instant (SIGSTOP to all first, so that nothing - e.g. a mysqld_safe whose
@@ -544,25 +359,12 @@ powerloss() {
 
 # --- commands -----------------------------------------------------------------
 
-take_lock() {
-    mkdir -p "$(dirname "$LOCK")" || exit 1
-    exec 9>"$LOCK" || exit 1
-    # serialises concurrent start/stop/node-* (e.g. two test runs); `exec`
-    # and `status` do not take it
-    flock -w $((STOP_TIMEOUT + 60)) 9 || { err "could not lock $LOCK"; exit 1; }
-}
-
-need_root() { [ "$(id -u)" = 0 ] || { err "must run as root"; exit 1; }; }
+# take_lock (pcmk-lib.sh) serialises start/stop/node-*/bind/powerloss (e.g.
+# two test runs); `exec` and `status` do not take it.
 
 preflight() {
-    local c missing=()
-    need_root
-    for c in corosync corosync-cmapctl pacemakerd crm_mon cibadmin ip nsenter \
-             unshare setsid flock timeout hostname find; do
-        command -v "$c" >/dev/null 2>&1 || missing+=("$c")
-    done
-    if [ ${#missing[@]} -gt 0 ]; then err "missing commands: ${missing[*]}"; exit 1; fi
-    [ -x "$LAUNCH" ] || { err "$LAUNCH is not executable"; exit 1; }
+    preflight_cmds corosync corosync-cmapctl pacemakerd crm_mon cibadmin ip nsenter \
+                   unshare setsid flock timeout hostname find
 }
 
 # node_exec N CMD... -> CMD inside node N, with the environment the daemons

@@ -116,7 +116,8 @@ def same(system: System, info: ProcInfo) -> bool:
 
 def wait_until(system: System, budget: Budget, done: Callable[[], bool],
                failed: Callable[[], Optional[str]] = lambda: None,
-               interval: float = 0.1, limit: Optional[float] = None) -> bool:
+               interval: float = 0.1, limit: Optional[float] = None,
+               max_interval: float = 1.0) -> bool:
     """Poll ``done`` until it holds, the budget (or ``limit`` s) runs out, or ``failed``.
 
     ``limit``, when given, replaces the budget: the caller has reserved it.
@@ -136,7 +137,7 @@ def wait_until(system: System, budget: Budget, done: Callable[[], bool],
         if left <= 0:
             return False
         system.sleep(min(interval, left))
-        interval = min(interval * 1.5, 1.0)
+        interval = min(interval * 1.5, max_interval)
 
 
 # --- starting ----------------------------------------------------------------

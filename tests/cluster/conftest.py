@@ -24,6 +24,8 @@ from pathlib import Path
 
 import pytest
 
+from netns import NetnsCluster
+
 REPO = Path(__file__).resolve().parents[2]
 PCMK_SINGLE = REPO / "tools" / "pcmk-single.sh"
 OCF_ROOT = Path("/usr/lib/ocf")
@@ -56,25 +58,8 @@ def run(cmd, check=True, timeout=60):
     return proc
 
 
-def wait_for(predicate, timeout, what, interval=0.5):
-    """Poll predicate() until it returns something truthy, at most timeout s.
-
-    Returns that value.  On timeout, fails with `what` and the description
-    returned by the last call (predicates may return (False, details)).
-    """
-    deadline = time.monotonic() + timeout
-    last = None
-    while True:
-        last = predicate()
-        ok = last[0] if isinstance(last, tuple) else last
-        if ok:
-            return last
-        if time.monotonic() >= deadline:
-            break
-        time.sleep(interval)
-    detail = last[1] if isinstance(last, tuple) and len(last) > 1 else last
-    raise AssertionError(f"timed out after {timeout}s waiting for {what}\n"
-                         f"last state: {detail}")
+# one polling helper for both harnesses (a predicate may return (ok, details))
+wait_for = NetnsCluster.wait_for
 
 
 class Cluster:

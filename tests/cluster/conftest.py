@@ -18,7 +18,6 @@ without them they fail, never skip: CI must not pass on a test it did not run.
 import os
 import shutil
 import subprocess
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .system import CommandResult
 
 CLAIM_PREFIX = "mirantis-claim-"
+CRM_EX_EXISTS = 108     # what cibadmin --create returns for an id already there
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -179,8 +180,10 @@ class CrmCluster(Cluster):
         if result.ok:
             return True
         holder = self.claim_owner(key)
-        if holder is None:
+        if holder is None and result.rc != CRM_EX_EXISTS:
             raise GenericError(f"cibadmin --create {cid} failed: {result.first_line() or result.rc}")
+        # taken: by us already, by someone else, or by someone who gave it
+        # back between our create and our look (None): not ours this time
         return holder == owner
 
     def claim_owner(self, key: str) -> Optional[str]:

@@ -86,3 +86,18 @@ def test_fake_cluster_claim_is_atomic_and_recorded() -> None:
     fake.release("boot")
     assert fake.claim("boot", "node2") is True
     assert ("claim", "boot", "node2") in fake.calls
+
+
+def test_a_claim_given_back_during_our_attempt_is_not_ours_and_not_an_error() -> None:
+    c, _ = cluster({("cibadmin", "--create"): (108, "", "Call cib_create failed: File exists"),
+                    ("cibadmin", "--query"): (105, "", "")})
+    assert c.claim("galera-join-p_mysql", "node2") is False
+
+
+def test_a_claim_that_cannot_be_written_is_an_error() -> None:
+    import pytest
+    from mirantis_ocf.errors import GenericError
+    c, _ = cluster({("cibadmin", "--create"): (102, "", "Could not connect to the CIB"),
+                    ("cibadmin", "--query"): (102, "", "")})
+    with pytest.raises(GenericError, match="Could not connect"):
+        c.claim("galera-p_mysql", "node2")

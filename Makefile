@@ -13,7 +13,9 @@ LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
 # Debian packages the agents and the test tiers need.
 APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2-utils \
             haproxy python3-pymysql python3-psutil python3-pytest python3-hypothesis mypy \
-            pcs curl procps iproute2 util-linux mariadb-server galera-4 rsync socat lsof
+            pcs curl procps iproute2 util-linux mariadb-server galera-4 rsync socat lsof \
+            neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent \
+            neutron-metadata-agent rabbitmq-server openvswitch-switch dnsmasq-base
 
 .PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
         typecheck readme bench demo demo-stop clean
@@ -39,12 +41,22 @@ uninstall:
 	rm -rf $(LIBDIR)
 	-rmdir $(AGENTDIR) 2>/dev/null
 
-# Install only what is missing, so a second run costs nothing.
+# Install only what is missing, so a second run costs nothing.  The packages'
+# maintainer scripts must not start their services (rabbitmq, openvswitch,
+# keepalived, the neutron agents, mariadb...): the tests start their own.  A
+# policy-rc.d that answers 101 ("action forbidden") is in place during the
+# install, and whatever policy-rc.d was there before is put back afterwards.
+POLICY_RC := /usr/sbin/policy-rc.d
 deps:
 	@missing=$$(for p in $(APT_PKGS); do dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null \
 	    | grep -q '^install ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	    echo "installing: $$missing"; \
+	    saved=; \
+	    if [ -e $(POLICY_RC) ]; then saved=$$(mktemp) && cp -p $(POLICY_RC) "$$saved" || exit 1; fi; \
+	    trap 'if [ -n "$$saved" ]; then mv -f "$$saved" $(POLICY_RC); else rm -f $(POLICY_RC); fi' EXIT; \
+	    trap 'exit 130' INT TERM; \
+	    printf '#!/bin/sh\nexit 101\n' > $(POLICY_RC) && chmod 0755 $(POLICY_RC) || exit 1; \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 	        --no-install-recommends $$missing; \
 	fi

@@ -28,6 +28,17 @@ def load_agent(name: str) -> types.ModuleType:
     return module
 
 
+def agent_class(name: str) -> type:
+    """The Agent class an agent file runs as (an alias's flavour included)."""
+    module = load_agent(name)
+    from mirantis_ocf.agent import Agent
+    for value in vars(module).values():
+        if isinstance(value, type) and issubclass(value, Agent) and value.__module__ == module.__name__:
+            for_file = getattr(value, "for_file", None)
+            return for_file(os.path.join(AGENTS_DIR, name)) if for_file else value
+    raise AssertionError(f"no Agent subclass in agents/{name}")
+
+
 def bare_env(**params: str) -> Dict[str, str]:
     """The environment Pacemaker gives an agent: nothing inherited, parameters as OCF_RESKEY_*."""
     env = {"OCF_ROOT": OCF_ROOT, "OCF_RA_VERSION_MAJOR": "1", "OCF_RA_VERSION_MINOR": "1",

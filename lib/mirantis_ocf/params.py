@@ -51,6 +51,11 @@ class Param:
     def __repr__(self) -> str:
         return f"Param({self.name!r})"
 
+    def with_default(self, default: Optional[Value]) -> Param:
+        """The same parameter with another default (an agent's other flavour)."""
+        return Param(self.name, self.shortdesc, self.longdesc, self.type, default, self.required,
+                     self.unique, self.secret, self.deprecated, self.checks)
+
     def default_text(self) -> Optional[str]:
         """The default as meta-data shows it."""
         if self.default is None:

@@ -106,6 +106,24 @@ def find(system: System, match: Matcher) -> List[ProcInfo]:
     return found
 
 
+def descendants(system: System, roots: Sequence[ProcInfo]) -> List[ProcInfo]:
+    """These processes and every live descendant of theirs (one /proc scan)."""
+    if not roots:
+        return []
+    children: dict = {}   # type: ignore[type-arg]
+    for pid in system.pids():
+        info = system.process(pid)
+        if info is not None and info.alive and pid != os.getpid():
+            children.setdefault(info.ppid, []).append(info)
+    family, todo = list(roots), list(roots)
+    while todo:
+        for child in children.get(todo.pop().pid, []):
+            if all(child.pid != f.pid for f in family):
+                family.append(child)
+                todo.append(child)
+    return family
+
+
 def same(system: System, info: ProcInfo) -> bool:
     """True while ``info`` still names the same live process (no pid reuse)."""
     now = system.process(info.pid)

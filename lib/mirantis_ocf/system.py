@@ -274,6 +274,82 @@ class System:
             gid = None
         return uid, gid
 
+    def listdir(self, path: str) -> List[str]:
+        """The names in a directory; empty if it does not exist."""
+        try:
+            return sorted(os.listdir(path))
+        except (FileNotFoundError, NotADirectoryError):
+            return []
+
+    def which(self, name: str) -> Optional[str]:
+        """An executable by path, or by name on PATH (Pacemaker's, or the default)."""
+        if "/" in name:
+            return name if self.is_executable(name) else None
+        for folder in (os.environ.get("PATH") or DEFAULT_PATH).split(":") + DEFAULT_PATH.split(":"):
+            candidate = os.path.join(folder or ".", name)
+            if folder.startswith("/") and self.is_executable(candidate):
+                return candidate
+        return None
+
+    # --- sockets and network namespaces --------------------------------------
+    def tcp_peer_ports(self, pid: int) -> List[int]:
+        """The remote ports of the ESTABLISHED TCP connections a process holds.
+
+        Its socket inodes (/proc/PID/fd) matched against the TCP tables of
+        its network namespace (/proc/PID/net/tcp and tcp6), as ``ss -tnp``
+        does, without running it.
+        """
+        inodes = set()
+        for fd in self.listdir(f"/proc/{pid}/fd"):
+            try:
+                target = os.readlink(f"/proc/{pid}/fd/{fd}")
+            except OSError:
+                continue
+            if target.startswith("socket:["):
+                inodes.add(target[8:-1])
+        ports: List[int] = []
+        if not inodes:
+            return ports
+        for table in ("tcp", "tcp6"):
+            text = self.read_text(f"/proc/{pid}/net/{table}") or ""
+            for line in text.splitlines()[1:]:
+                fields = line.split()
+                # sl local rem st ... inode; state 01 is ESTABLISHED
+                if len(fields) > 9 and fields[3] == "01" and fields[9] in inodes:
+                    ports.append(int(fields[2].rsplit(":", 1)[1], 16))
+        return ports
+
+    def net_namespace(self, pid: int) -> Optional[int]:
+        """The inode of a process's network namespace (None if it is gone)."""
+        try:
+            link = os.readlink(f"/proc/{pid}/ns/net")
+        except OSError:
+            return None
+        return int(link[link.index("[") + 1:-1]) if link.startswith("net:[") else None
+
+    def named_namespaces(self) -> Dict[str, int]:
+        """``ip netns`` namespaces (/run/netns) and the inode of each."""
+        found = {}
+        for name in self.listdir("/run/netns"):
+            try:
+                found[name] = os.stat(os.path.join("/run/netns", name)).st_ino
+            except OSError:
+                continue
+        return found
+
+    def primary_group(self, user: str) -> Optional[str]:
+        """The name of a user's primary group (None if the user does not exist)."""
+        import grp
+        import pwd
+        try:
+            gid = pwd.getpwnam(user).pw_gid
+        except KeyError:
+            return None
+        try:
+            return grp.getgrgid(gid).gr_name
+        except KeyError:
+            return str(gid)
+
     # --- SQL -----------------------------------------------------------------
     def sql(self, socket: str, user: str, password: str, timeout: float,
             statements: Sequence[str]) -> List[List[Tuple[str, ...]]]:

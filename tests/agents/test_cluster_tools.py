@@ -3,15 +3,11 @@ import subprocess
 
 import pytest
 
-from support import agent_names, load_agent
+from support import agent_class, agent_names
 
 
 def params_of(name: str) -> list:
-    module = load_agent(name)
-    from mirantis_ocf.agent import Agent
-    cls = next(v for v in vars(module).values()
-               if isinstance(v, type) and issubclass(v, Agent) and v.__module__ == module.__name__)
-    return [p.name for p in cls.params]
+    return [p.name for p in agent_class(name).params]  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize("name", agent_names())

@@ -259,3 +259,102 @@ class MySQLHost(FakeHost):
 
 def mysql_host() -> MySQLHost:
     return MySQLHost()
+
+
+# --- the OpenStack network agents -------------------------------------------
+
+class NetworkHost(FakeHost):
+    """A neutron agent host: the agents are Python scripts that
+    /usr/bin/python3 runs; named network namespaces (/run/netns) with
+    processes inside; the TCP peers of each process."""
+
+    def __init__(self, program: str, configs: Sequence[str]) -> None:
+        super().__init__()
+        self.executables = {program, "/usr/bin/python3"}
+        for path in configs:
+            self.files[path] = "[DEFAULT]\n"
+        self.netns: Dict[str, int] = {}          # name -> inode
+        self.proc_netns: Dict[int, int] = {}     # pid -> inode (default: the host's, 1)
+        self.tcp: Dict[int, List[int]] = {}      # pid -> remote ports, ESTABLISHED
+        self.broker_up = True
+        self.dies_at_start = ""                  # a last log line: the daemon exits at once
+        self.dirs: set = set()
+        self.programs["ip"] = self._ip
+        self.programs["ovs-vsctl"] = lambda host, argv: CommandResult(argv, 0, "", "")
+
+    def spawn(self, argv: Sequence[str], log_path: Optional[str] = None,
+              user: Optional[str] = None, group: Optional[str] = None,
+              env: Optional[Mapping[str, str]] = None) -> int:
+        self.commands.append(tuple(argv))
+        self.spawned_as = (user, group)
+        if self.dies_at_start:
+            if log_path:
+                self.files[log_path] = self.files.get(log_path, "") + self.dies_at_start + "\n"
+            self.next_pid += 1
+            return self.next_pid                 # gone already: no such process
+        pid = self.add_process("/usr/bin/python3.11", ["/usr/bin/python3", *argv])
+        if self.broker_up:
+            self.tcp[pid] = [5672]
+        return pid
+
+    def add_in_namespace(self, name: str, exe: str, argv: Sequence[str]) -> int:
+        inode = self.netns.setdefault(name, 5000 + len(self.netns))
+        pid = self.add_process(exe, argv)
+        self.proc_netns[pid] = inode
+        return pid
+
+    def named_namespaces(self) -> Dict[str, int]:
+        return dict(self.netns)
+
+    def net_namespace(self, pid: int) -> Optional[int]:
+        return self.proc_netns.get(pid, 1) if pid in self.procs else None
+
+    def tcp_peer_ports(self, pid: int) -> List[int]:
+        return list(self.tcp.get(pid, [])) if pid in self.procs else []
+
+    def ids(self, user: str, group: str) -> Tuple[Optional[int], Optional[int]]:
+        known = user in ("quantum", "neutron")
+        return (998 if known else None, 998 if group in ("quantum", "neutron") else None)
+
+    def primary_group(self, user: str) -> Optional[str]:
+        return user if user in ("quantum", "neutron") else None
+
+    def ensure_dir(self, path: str, uid: int, gid: int, mode: int = 0o755) -> None:
+        self.dirs.add(path)
+
+    def ensure_file(self, path: str, uid: int, gid: int, mode: int = 0o640) -> None:
+        self.files.setdefault(path, "")
+
+    def _ip(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        if argv[1:3] == ("netns", "delete") and argv[3] in self.netns:
+            inode = self.netns.pop(argv[3])
+            if any(ns == inode and pid in self.procs for pid, ns in self.proc_netns.items()):
+                return CommandResult(argv, 1, "", "busy")
+            return CommandResult(argv, 0, "", "")
+        return CommandResult(argv, 1, "", f"Cannot remove namespace file: {argv[-1]}")
+
+
+NETWORK_FLAVOURS = {
+    # kind: (program, configs) for quantum, then for neutron
+    "ovs": (("/usr/bin/quantum-openvswitch-agent",
+             ["/etc/quantum/quantum.conf", "/etc/quantum/plugins/openvswitch/ovs_quantum_plugin.ini"]),
+            ("/usr/bin/neutron-openvswitch-agent",
+             ["/etc/neutron/neutron.conf", "/etc/neutron/plugins/ml2/openvswitch_agent.ini"])),
+    "dhcp": (("/usr/bin/quantum-dhcp-agent",
+              ["/etc/quantum/quantum.conf", "/etc/quantum/dhcp_agent.ini"]),
+             ("/usr/bin/neutron-dhcp-agent",
+              ["/etc/neutron/neutron.conf", "/etc/neutron/dhcp_agent.ini"])),
+    "l3": (("/usr/bin/quantum-l3-agent", ["/etc/quantum/quantum.conf", "/etc/quantum/l3_agent.ini"]),
+           ("/usr/bin/neutron-l3-agent", ["/etc/neutron/neutron.conf", "/etc/neutron/l3_agent.ini"])),
+    "metadata": (("/usr/bin/quantum-metadata-agent",
+                  ["/etc/quantum/quantum.conf", "/etc/quantum/metadata_agent.ini"]),
+                 ("/usr/bin/neutron-metadata-agent",
+                  ["/etc/neutron/neutron.conf", "/etc/neutron/metadata_agent.ini"])),
+}
+
+
+def network_host(agent: str) -> NetworkHost:
+    """The host for quantum-agent-<kind> or neutron-agent-<kind>, with its defaults."""
+    kind = agent.rsplit("-", 1)[1]
+    program, configs = NETWORK_FLAVOURS[kind][agent.startswith("neutron-")]
+    return NetworkHost(program, configs)

@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from support import AGENTS_DIR, ROOT, agent_names, load_agent
+from support import AGENTS_DIR, ROOT, agent_class, agent_names
 from mirantis_ocf.metadata import DTD_ACTIONS, ActionSpec
 
 DTD = "/usr/share/resource-agents/ra-api-1.dtd"
@@ -13,17 +13,7 @@ GOLDEN = os.path.join(ROOT, "tests", "unit", "golden")
 
 
 def metadata(name: str) -> str:
-    return load_agent(name).__dict__[agent_class_name(name)].metadata()
-
-
-def agent_class_name(name: str) -> str:
-    module = load_agent(name)
-    from mirantis_ocf.agent import Agent
-    for attr, value in vars(module).items():
-        if isinstance(value, type) and issubclass(value, Agent) and value is not Agent \
-                and value.__module__ == module.__name__:
-            return attr
-    raise AssertionError(f"no Agent subclass in agents/{name}")
+    return agent_class(name).metadata()  # type: ignore[attr-defined,no-any-return]
 
 
 @pytest.mark.parametrize("name", agent_names())
@@ -42,8 +32,7 @@ def test_dtd_valid(name: str) -> None:
 
 @pytest.mark.parametrize("name", agent_names())
 def test_structure(name: str) -> None:
-    module = load_agent(name)
-    cls = getattr(module, agent_class_name(name))
+    cls = agent_class(name)
     root = ET.fromstring(metadata(name).split("\n", 2)[2])
     assert root.tag == "resource-agent" and root.get("name") == name
     assert [c.tag for c in root] == ["version", "longdesc", "shortdesc", "parameters", "actions"]

@@ -1,0 +1,357 @@
+"""The OpenStack network agents (quantum/neutron) as one kind of daemon.
+
+Each of ``quantum-agent-{ovs,dhcp,l3,metadata}`` is a short declaration on
+top of :class:`NetworkAgent`: its kind, its parameters with Fuel's defaults,
+and what it cleans up.  The same declaration serves the Neutron alias
+(``neutron-agent-*``, chosen by the name the file is run under) with
+today's Neutron defaults.
+
+What the base does, for all four:
+
+* start: launch ``binary --config-file config --config-file <second config>
+  additional_parameters`` as ``user``, detached, its output appended to
+  ``log_file``, and return once it runs: it holds a connection to the AMQP
+  port, or it has lived ``START_SETTLE`` seconds.  A daemon that exits
+  during start fails the start at once, with its last log line.
+* monitor: the process named by the pid file, checked by identity (its
+  program and its first ``--config-file``), so a reused pid or another
+  process of the same binary never passes.  Optionally (``amqp_check``, or
+  OCF_CHECK_LEVEL=10) it must hold an ESTABLISHED TCP connection to
+  ``amqp_server_port``, as the upstream agents once checked.
+* stop: TERM, wait within the operation's timeout, KILL; the daemon's own
+  children too; then the agent's clean-up.  Idempotent.
+"""
+from __future__ import annotations
+
+import os
+
+from . import proc
+from .agent import Agent, Context
+from .codes import ExitCode
+from .errors import GenericError, NotInstalledError
+from .metadata import ActionSpec
+from .params import Param, Type, absolute_path, one_line, shell_words, split_args
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import ClassVar, List, Mapping, Optional, Sequence, Tuple, Type as TypeOf
+
+    from .params import Value
+    from .system import ProcInfo
+
+# A daemon still alive this long after its launch has read its configuration
+# (oslo.config fails within about 2 s here): start returns.  One that has
+# connected to the AMQP server before that returns at once.
+START_SETTLE = 5.0
+# TERM to KILL, for what runs inside a dead agent's namespaces
+NAMESPACE_GRACE = 3.0
+DEFAULT_RSCTMP = "/run/resource-agents"
+
+
+def port_number(value: object) -> Optional[str]:
+    return None if 0 < int(str(value)) < 65536 else "must be a TCP port (1-65535)"
+
+
+def no_blank(value: object) -> Optional[str]:
+    text = str(value)
+    if not text.strip() or any(c.isspace() for c in text):
+        return "must be one word"
+    return None
+
+
+def daemon_params(project: str, kind: str, binary: str, second: str, second_path: str,
+                  log_name: str, user: str) -> Tuple[Param, ...]:
+    """The parameters every network agent has, with Fuel's (quantum) defaults."""
+    return (
+        Param("binary", "The agent's program", default=binary,
+              longdesc="The agent daemon: a path, or a name looked up on PATH "
+                       "(/usr/sbin:/usr/bin:/sbin:/bin).", checks=(no_blank,)),
+        Param("config", f"{project.capitalize()} configuration file",
+              default=f"/etc/{project}/{project}.conf",
+              longdesc="The first --config-file of the daemon; with binary, it identifies the "
+                       "running daemon.", checks=(absolute_path,)),
+        Param(second, f"The {kind} agent's configuration file", default=second_path,
+              longdesc="The second --config-file of the daemon.", checks=(absolute_path,)),
+        Param("user", "User the daemon runs as", default=user,
+              longdesc="The daemon runs as this user and its primary group.", checks=(no_blank,)),
+        Param("pid", "Pid file", default="",
+              longdesc="Where the agent records the daemon's pid. Empty means "
+                       "$HA_RSCTMP/$OCF_RESOURCE_INSTANCE.pid, as in Fuel's agent.",
+              checks=(lambda v: absolute_path(v) if v else None,)),
+        Param("log_file", "File the daemon's output goes to",
+              default=f"/var/log/{project}/{log_name}.log",
+              longdesc="The daemon's standard output and error are appended here (its own "
+                       "logging is set in its configuration files). Created for the user if "
+                       "missing.", checks=(absolute_path,)),
+        Param("additional_parameters", "Extra arguments of the daemon", default="",
+              longdesc="Split into words like a shell would, but never run by one.",
+              checks=(shell_words,)),
+        Param("amqp_server_port", "Port of the AMQP server", type=Type.INTEGER, default=5672,
+              longdesc="The port of the message broker (RabbitMQ). The AMQP check looks for "
+                       "an established connection of the daemon to this port.",
+              checks=(port_number,)),
+        Param("amqp_check", "Require a connection to the AMQP server", type=Type.BOOLEAN,
+              default=False,
+              longdesc="When true, monitor also fails (OCF_ERR_GENERIC) unless the daemon holds "
+                       "an ESTABLISHED connection to amqp_server_port. A monitor with "
+                       "OCF_CHECK_LEVEL=10 always checks it. Off by default: a broker that "
+                       "restarts elsewhere would otherwise restart every agent."),
+    )
+
+
+CREDENTIALS_USE = ("rescheduling uses it to reach the Neutron API after start "
+                   "(Fuel's q-agent-cleanup.py ignored it in favour of /root/openrc)")
+
+
+def credential_params(project: str) -> Tuple[Param, ...]:
+    return (
+        Param("username", "Keystone user", default=project,
+              longdesc="The user that " + CREDENTIALS_USE + "."),
+        Param("password", "Keystone password", default=f"{project}_pass", secret=True,
+              longdesc="That user's password; never logged, never on a command line."),
+        Param("tenant", "Keystone tenant (project)", default="services",
+              longdesc="The tenant (project) of that user."),
+        Param("os_auth_url", "Keystone URL", default="http://localhost:5000/v2.0",
+              longdesc="The Keystone endpoint; a URL ending in /v2.0 uses the v2.0 API, "
+                       "anything else v3.", checks=(one_line,)),
+    )
+
+
+DAEMON_LONGDESC = """
+How it works.  start launches "binary --config-file config --config-file
+{second} additional_parameters" as user, detached, with its output appended
+to log_file, writes the pid file, and returns once the daemon runs: it holds
+a connection to the AMQP port, or it has lived {settle:g} seconds.  A daemon
+that exits during start (a broken configuration file) fails the start at
+once with its last log line as the exit reason.  monitor checks the process
+named by the pid file by its identity (its program and its first
+--config-file), so a reused pid or another process of the same binary never
+counts; with amqp_check (or OCF_CHECK_LEVEL=10) the daemon must also hold an
+ESTABLISHED connection to amqp_server_port.  stop sends TERM to the daemon
+and its children, waits within the operation timeout, then KILL; it is
+idempotent and never fails because of the configuration.
+
+Compatibility with Fuel's agent: the parameter names and defaults are kept,
+the unused ones too (marked deprecated), so old configurations still load.
+Differences: the pid file names the daemon itself (Fuel wrote the pid of a
+shell, then guessed with pgrep); a daemon that dies during start fails the
+start at once instead of looping until the timeout; stop never kills
+processes that are not this agent's (Fuel's dhcp and ovs agents killed every
+dnsmasq on the host).
+"""
+
+NEUTRON_NOTE = """
+This is the Neutron flavour of quantum-agent-{kind}: the same agent, with
+today's Neutron defaults (/etc/neutron, neutron-*-agent, user neutron).
+"""
+
+
+class NetworkAgent(Agent):
+    """Base of the four network agents.  Subclasses declare; this acts."""
+
+    version = "2.0"
+    kind: ClassVar[str] = ""                # ovs, dhcp, l3, metadata
+    flavour: ClassVar[str] = "quantum"
+    second_config: ClassVar[str] = "plugin_config"   # metadata: agent_config
+    # the Neutron alias's defaults, where they differ from Fuel's quantum ones
+    neutron_defaults: ClassVar[Mapping[str, Value]] = {}
+    identity = ("binary", "config", "pid")
+    actions = (
+        ActionSpec("start", timeout=30),
+        ActionSpec("stop", timeout=30),
+        ActionSpec("monitor", timeout=30, interval=20, depth=0),
+        ActionSpec("status", timeout=20),
+        ActionSpec("validate-all", timeout=10),
+        ActionSpec("meta-data", timeout=5),
+    )
+
+    @classmethod
+    def for_file(cls, path: str) -> TypeOf[NetworkAgent]:
+        """The flavour the agent file is run as: neutron-agent-* or quantum-agent-*."""
+        return cls.neutron() if os.path.basename(path).startswith("neutron-") else cls
+
+    @classmethod
+    def neutron(cls) -> TypeOf[NetworkAgent]:
+        table = cls.neutron_defaults
+        params = tuple(p.with_default(table[p.name]) if p.name in table else p
+                       for p in cls.params)
+        return type(cls.__name__, (cls,), {
+            "name": f"neutron-agent-{cls.kind}", "flavour": "neutron", "params": params,
+            "shortdesc": cls.shortdesc.replace("Quantum", "Neutron"),
+            "longdesc": NEUTRON_NOTE.format(kind=cls.kind) + cls.longdesc})
+
+    # --- what the daemon is ----------------------------------------------------
+    def _pidfile(self, ctx: Context) -> str:
+        if ctx.params.pid:
+            return str(ctx.params.pid)
+        rsctmp = ctx.environ.get("HA_RSCTMP") or DEFAULT_RSCTMP
+        return os.path.join(rsctmp, f"{ctx.instance or self.name}.pid")
+
+    def _program(self, ctx: Context) -> Optional[str]:
+        return ctx.system.which(str(ctx.params.binary))
+
+    def _match(self, ctx: Context) -> proc.Matcher:
+        """Our daemon: its program among the first two words (``python3
+        /usr/bin/neutron-dhcp-agent``), and our config as its first
+        --config-file."""
+        name = os.path.basename(str(ctx.params.binary))
+        config = str(ctx.params.config)
+
+        def match(info: ProcInfo) -> bool:
+            if not info.alive or not any(os.path.basename(a) == name for a in info.argv[:2]):
+                return False
+            argv = info.argv
+            for i, word in enumerate(argv):
+                if word == "--config-file" and i + 1 < len(argv):
+                    return argv[i + 1] == config
+                if word.startswith("--config-file="):
+                    return word[len("--config-file="):] == config
+            return False
+        return match
+
+    def _running(self, ctx: Context) -> Optional[ProcInfo]:
+        """The daemon named by the pid file, if alive and ours."""
+        return proc.alive(ctx.system, proc.read_pidfile(ctx.system, self._pidfile(ctx)),
+                          self._match(ctx))
+
+    def _adopt(self, ctx: Context) -> Optional[ProcInfo]:
+        """A daemon of ours that the pid file does not name (the file was lost,
+        or the daemon was started by hand): record it, and manage it."""
+        found = proc.find(ctx.system, self._match(ctx))
+        pids = {p.pid for p in found}
+        mains = [p for p in found if p.ppid not in pids]   # not a worker of another
+        if not mains:
+            return None
+        main = min(mains, key=lambda p: p.start_time)
+        ctx.log.warning(f"{ctx.params.binary} runs as pid {main.pid} but the pid file "
+                        f"{self._pidfile(ctx)} does not say so: adopting it")
+        try:
+            proc.write_pidfile(ctx.system, self._pidfile(ctx), main.pid)
+        except OSError as exc:
+            ctx.log.warning(f"cannot write {self._pidfile(ctx)}: {exc.strerror}")
+        return main
+
+    def _family(self, ctx: Context, mains: Sequence[ProcInfo]) -> List[ProcInfo]:
+        """These processes and all their descendants (workers, rootwrap daemons)."""
+        return proc.descendants(ctx.system, mains)
+
+    def _amqp_connected(self, ctx: Context, family: Sequence[ProcInfo]) -> bool:
+        port = int(ctx.params.amqp_server_port)
+        return any(port in ctx.system.tcp_peer_ports(p.pid) for p in family)
+
+    # --- actions -----------------------------------------------------------------
+    def monitor(self, ctx: Context) -> ExitCode:
+        info = self._running(ctx) or self._adopt(ctx)
+        if info is None:
+            return ExitCode.NOT_RUNNING
+        if ctx.params.amqp_check or ctx.check_level >= 10:
+            if not self._amqp_connected(ctx, self._family(ctx, [info])):
+                raise GenericError(f"{os.path.basename(str(ctx.params.binary))} (pid {info.pid}) "
+                                   "holds no established connection to the AMQP server (port "
+                                   f"{ctx.params.amqp_server_port})")
+        return ExitCode.SUCCESS
+
+    def status(self, ctx: Context) -> ExitCode:
+        return self.monitor(ctx)
+
+    def validate_all(self, ctx: Context) -> None:
+        if ctx.check_level >= 10:
+            self._need_installed(ctx)
+
+    def _need_installed(self, ctx: Context) -> str:
+        program = self._program(ctx)
+        if program is None:
+            raise NotInstalledError(f"binary {ctx.params.binary} is not an executable file "
+                                    "on this node")
+        for name in ("config", self.second_config):
+            path = str(ctx.params[name])
+            if not ctx.system.exists(path):
+                raise NotInstalledError(f"{name} {path} does not exist on this node")
+        uid, _ = ctx.system.ids(str(ctx.params.user), "root")
+        if uid is None:
+            raise NotInstalledError(f"user {ctx.params.user} does not exist")
+        return program
+
+    def start(self, ctx: Context) -> None:
+        if self._running(ctx) is not None or self._adopt(ctx) is not None:
+            ctx.log.info(f"{ctx.params.binary} is already running")
+            return
+        program = self._need_installed(ctx)
+        self.clean_up(ctx, "start")
+        p = ctx.params
+        user = str(p.user)
+        group = ctx.system.primary_group(user)
+        uid, gid = ctx.system.ids(user, group or "root")
+        assert uid is not None and gid is not None
+        ctx.system.ensure_dir(os.path.dirname(str(p.log_file)), uid, gid)
+        ctx.system.ensure_file(str(p.log_file), uid, gid)
+        pidfile = self._pidfile(ctx)
+        ctx.system.ensure_dir(os.path.dirname(pidfile), 0, 0)
+        argv = [program, "--config-file", str(p.config),
+                "--config-file", str(p[self.second_config]), *split_args(str(p.additional_parameters))[0]]
+        ctx.log.info("starting " + " ".join(argv))
+        began = ctx.system.monotonic()
+        settle = min(START_SETTLE, ctx.budget.remaining() / 2)
+
+        def ready(pid: int) -> bool:
+            info = ctx.system.process(pid)
+            if info is None or not info.alive:
+                return False                    # start_daemon reports the death
+            if ctx.system.monotonic() - began >= settle:
+                return True
+            return self._amqp_connected(ctx, self._family(ctx, [info]))
+
+        proc.start_daemon(ctx.system, ctx.budget, os.path.basename(program), argv, pidfile,
+                          ready, log_path=str(p.log_file), user=user, group=group)
+        self.started(ctx)
+
+    def stop(self, ctx: Context) -> None:
+        mains = [i for i in (self._running(ctx),) if i is not None]
+        mains += [i for i in proc.find(ctx.system, self._match(ctx))
+                  if all(i.pid != m.pid for m in mains)]
+        proc.stop_processes(ctx.system, self._family(ctx, mains), ctx.budget, ctx.log,
+                            os.path.basename(str(ctx.params.binary)))
+        ctx.system.remove(self._pidfile(ctx))
+        self.clean_up(ctx, "stop")
+
+    # --- what each agent adds ---------------------------------------------------------
+    def clean_up(self, ctx: Context, when: str) -> None:
+        """What a dead agent leaves behind, before start and after stop."""
+
+    def started(self, ctx: Context) -> None:
+        """After a successful start (the dhcp and l3 agents reschedule)."""
+
+
+def clean_namespaces(ctx: Context, prefix: str) -> None:
+    """Stop every process inside this node's ``prefix*`` network namespaces
+    (dnsmasq in qdhcp-*, keepalived or haproxy in qrouter-*), then delete
+    the namespaces.  Nothing outside them is touched.  Failures are logged:
+    a clean-up never fails a stop.
+    """
+    spaces = {n: ino for n, ino in ctx.system.named_namespaces().items() if n.startswith(prefix)}
+    if not spaces:
+        return
+    inodes = set(spaces.values())
+    inside = []
+    for pid in ctx.system.pids():
+        if pid != os.getpid() and ctx.system.net_namespace(pid) in inodes:
+            info = ctx.system.process(pid)
+            if info is not None and info.alive:
+                inside.append(info)
+    try:
+        proc.stop_processes(ctx.system, inside, ctx.budget, ctx.log,
+                            f"processes in the {prefix}* namespaces",
+                            grace=min(NAMESPACE_GRACE, ctx.budget.remaining() / 3))
+    except GenericError as exc:
+        ctx.log.error(f"clean-up: {exc.reason}")
+    for name in sorted(spaces):
+        result = ctx.run(["ip", "netns", "delete", name], timeout=ctx.budget.cap(10.0))
+        if result.ok:
+            ctx.log.info(f"clean-up: deleted network namespace {name}")
+        else:
+            ctx.log.error(f"clean-up: cannot delete network namespace {name}: "
+                          f"{result.first_line() or result.rc}")
+
+
+__all__ = ["NetworkAgent", "daemon_params", "credential_params", "clean_namespaces",
+           "DAEMON_LONGDESC", "START_SETTLE"]

@@ -1,0 +1,209 @@
+"""The network agents' own logic (the OpenStack daemon base), on the fake host.
+
+The agent tier runs the same agents against the real Debian neutron agents,
+RabbitMQ and Open vSwitch; here are the cases a real host cannot stage
+cheaply: a reused pid, a daemon that dies at once, a namespace that will
+not go, and every path's bookkeeping.
+"""
+import io
+from typing import Tuple
+
+from fakehost import NetworkHost, network_host
+from support import agent_class
+from mirantis_ocf.codes import ExitCode
+from mirantis_ocf.runner import run
+
+PID = "/run/resource-agents/p_agent.pid"
+
+
+def act(host: NetworkHost, agent: str, action: str, **params: str) -> Tuple[ExitCode, str]:
+    cls = agent_class(agent)
+    env = {"OCF_RESOURCE_INSTANCE": "p_agent", "OCF_RESKEY_CRM_meta_interval": "20000",
+           "OCF_RESKEY_CRM_meta_timeout": "20000"}
+    env.update({k if k.startswith("OCF_") else "OCF_RESKEY_" + k: v for k, v in params.items()})
+    err = io.StringIO()
+    code = run(cls, [agent, action], env, system=host, stdout=io.StringIO(), stderr=err)
+    assert "Traceback" not in err.getvalue()
+    reasons = [ln for ln in err.getvalue().splitlines() if ln.startswith("ocf-exit-reason:")]
+    return code, reasons[-1][16:] if reasons else ""
+
+
+def daemons(host: NetworkHost) -> list:
+    return [p for p in host.procs.values() if p.exe == "/usr/bin/python3.11"]
+
+
+def test_start_launches_the_daemon_as_its_user_with_both_config_files() -> None:
+    host = network_host("quantum-agent-dhcp")
+    assert act(host, "quantum-agent-dhcp", "start")[0] == ExitCode.SUCCESS
+    (daemon,) = daemons(host)
+    assert daemon.argv == ("/usr/bin/python3", "/usr/bin/quantum-dhcp-agent",
+                           "--config-file", "/etc/quantum/quantum.conf",
+                           "--config-file", "/etc/quantum/dhcp_agent.ini")
+    assert host.spawned_as == ("quantum", "quantum")
+    assert host.files[PID] == f"{daemon.pid}\n"
+    assert "/var/log/quantum" in host.dirs and "/var/log/quantum/dhcp-agent.log" in host.files
+    assert act(host, "quantum-agent-dhcp", "monitor")[0] == ExitCode.SUCCESS
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+    assert daemons(host) == [] and PID not in host.files
+
+
+def test_neutron_alias_uses_neutron_defaults() -> None:
+    host = network_host("neutron-agent-metadata")
+    assert act(host, "neutron-agent-metadata", "start")[0] == ExitCode.SUCCESS
+    (daemon,) = daemons(host)
+    assert daemon.argv[1:] == ("/usr/bin/neutron-metadata-agent",
+                               "--config-file", "/etc/neutron/neutron.conf",
+                               "--config-file", "/etc/neutron/metadata_agent.ini")
+    assert host.spawned_as == ("neutron", "neutron")
+    assert "/var/log/neutron/metadata-agent.log" in host.files
+
+
+def test_a_daemon_that_dies_at_start_fails_at_once_with_its_last_line() -> None:
+    host = network_host("quantum-agent-l3")
+    host.dies_at_start = "oslo_config.cfg.ConfigFileValueError: Value for option x is not valid"
+    before = host.now
+    code, reason = act(host, "quantum-agent-l3", "start")
+    assert code == ExitCode.ERR_GENERIC
+    assert "ConfigFileValueError" in reason
+    assert host.now - before < 2          # the fake clock: no waiting for the timeout
+
+
+def test_start_returns_on_the_amqp_connection_or_after_the_settle_time() -> None:
+    host = network_host("quantum-agent-ovs")
+    before = host.now
+    assert act(host, "quantum-agent-ovs", "start")[0] == ExitCode.SUCCESS
+    connected = host.now - before
+    host = network_host("quantum-agent-ovs")
+    host.broker_up = False
+    before = host.now
+    assert act(host, "quantum-agent-ovs", "start")[0] == ExitCode.SUCCESS
+    from mirantis_ocf.osagent import START_SETTLE
+    assert connected < 1 <= START_SETTLE <= host.now - before
+
+
+def test_missing_binary_or_config_is_not_installed_but_probe_and_stop_are_fine() -> None:
+    host = network_host("quantum-agent-dhcp")
+    host.executables.clear()
+    code, reason = act(host, "quantum-agent-dhcp", "start")
+    assert code == ExitCode.ERR_INSTALLED and "quantum-dhcp-agent" in reason
+    assert act(host, "quantum-agent-dhcp", "monitor", OCF_RESKEY_CRM_meta_interval="0")[0] \
+        == ExitCode.NOT_RUNNING
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+    host = network_host("quantum-agent-dhcp")
+    del host.files["/etc/quantum/dhcp_agent.ini"]
+    code, reason = act(host, "quantum-agent-dhcp", "start")
+    assert code == ExitCode.ERR_INSTALLED and "plugin_config" in reason
+
+
+def test_bad_parameter_is_named_and_stop_still_succeeds() -> None:
+    host = network_host("quantum-agent-dhcp")
+    code, reason = act(host, "quantum-agent-dhcp", "start", amqp_server_port="70000")
+    assert code == ExitCode.ERR_CONFIGURED and "amqp_server_port" in reason
+    assert act(host, "quantum-agent-dhcp", "stop", amqp_server_port="70000")[0] == ExitCode.SUCCESS
+
+
+def test_a_reused_pid_or_another_config_is_not_ours() -> None:
+    host = network_host("quantum-agent-dhcp")
+    stranger = host.add_process("/usr/bin/python3.11", ["/usr/bin/python3", "/usr/bin/quantum-dhcp-agent",
+                                                        "--config-file", "/etc/other.conf"])
+    host.files[PID] = f"{stranger}\n"
+    assert act(host, "quantum-agent-dhcp", "monitor")[0] == ExitCode.NOT_RUNNING
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+    assert stranger in host.procs and host.signals == []
+
+
+def test_a_daemon_whose_pid_file_was_lost_is_adopted() -> None:
+    host = network_host("quantum-agent-dhcp")
+    pid = host.add_process("/usr/bin/python3.11", ["/usr/bin/python3", "/usr/bin/quantum-dhcp-agent",
+                                                   "--config-file=/etc/quantum/quantum.conf",
+                                                   "--config-file=/etc/quantum/dhcp_agent.ini"])
+    assert act(host, "quantum-agent-dhcp", "monitor")[0] == ExitCode.SUCCESS
+    assert host.files[PID] == f"{pid}\n"
+    assert act(host, "quantum-agent-dhcp", "start")[0] == ExitCode.SUCCESS
+    assert len(daemons(host)) == 1          # not a second one
+
+
+def test_amqp_check_by_parameter_or_depth() -> None:
+    host = network_host("quantum-agent-l3")
+    host.broker_up = False
+    assert act(host, "quantum-agent-l3", "start")[0] == ExitCode.SUCCESS
+    assert act(host, "quantum-agent-l3", "monitor")[0] == ExitCode.SUCCESS
+    code, reason = act(host, "quantum-agent-l3", "monitor", amqp_check="true")
+    assert code == ExitCode.ERR_GENERIC and "AMQP" in reason and "5672" in reason
+    assert act(host, "quantum-agent-l3", "monitor", OCF_CHECK_LEVEL="10")[0] == ExitCode.ERR_GENERIC
+    (daemon,) = daemons(host)
+    host.tcp[daemon.pid] = [5672]
+    assert act(host, "quantum-agent-l3", "monitor", amqp_check="true")[0] == ExitCode.SUCCESS
+    # the connection of a worker (a child) counts too; another port does not
+    host.tcp[daemon.pid] = [5673]
+    assert act(host, "quantum-agent-l3", "monitor", amqp_check="true")[0] == ExitCode.ERR_GENERIC
+    worker = host.add_process("/usr/bin/python3.11", ["neutron-l3-agent: worker"])
+    host.procs[worker].ppid = daemon.pid
+    host.tcp[worker] = [5672]
+    assert act(host, "quantum-agent-l3", "monitor", amqp_check="true")[0] == ExitCode.SUCCESS
+
+
+def test_stop_ends_the_workers_too() -> None:
+    host = network_host("quantum-agent-metadata")
+    act(host, "quantum-agent-metadata", "start")
+    (daemon,) = daemons(host)
+    worker = host.add_process("/usr/bin/python3.11", ["neutron-metadata-agent: metadata worker"])
+    host.procs[worker].ppid = daemon.pid
+    assert act(host, "quantum-agent-metadata", "stop")[0] == ExitCode.SUCCESS
+    assert worker not in host.procs and daemon.pid not in host.procs
+
+
+def test_dhcp_clean_up_touches_only_its_namespaces() -> None:
+    host = network_host("quantum-agent-dhcp")
+    act(host, "quantum-agent-dhcp", "start")
+    inside = host.add_in_namespace("qdhcp-1234", "/usr/sbin/dnsmasq", ["dnsmasq", "--no-hosts"])
+    router = host.add_in_namespace("qrouter-99", "/usr/sbin/keepalived", ["keepalived"])
+    outside = host.add_process("/usr/sbin/dnsmasq", ["dnsmasq", "--conf-file=/etc/libvirt.conf"])
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+    assert inside not in host.procs and "qdhcp-1234" not in host.netns
+    assert outside in host.procs                          # the host's dnsmasq lives
+    assert router in host.procs and "qrouter-99" in host.netns   # the l3 agent's
+    assert all(pid != outside for pid, _ in host.signals)
+
+
+def test_l3_clean_up_before_start_removes_a_dead_agents_routers() -> None:
+    host = network_host("quantum-agent-l3")
+    left = host.add_in_namespace("qrouter-77", "/usr/sbin/keepalived", ["keepalived"])
+    host.ignore_term.add(left)             # needs KILL
+    assert act(host, "quantum-agent-l3", "start")[0] == ExitCode.SUCCESS
+    assert left not in host.procs and "qrouter-77" not in host.netns
+    assert (left, 9) in host.signals
+
+
+def test_a_namespace_that_will_not_go_does_not_fail_the_stop() -> None:
+    host = network_host("quantum-agent-dhcp")
+    host.netns["qdhcp-stuck"] = 6000
+    host.programs["ip"] = lambda h, argv: __import__("mirantis_ocf.system").system.CommandResult(
+        argv, 1, "", "Cannot remove namespace file \"/run/netns/qdhcp-stuck\": Device or resource busy")
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+
+
+def test_ovs_bridges_are_deleted_only_on_request() -> None:
+    host = network_host("quantum-agent-ovs")
+    act(host, "quantum-agent-ovs", "start")
+    act(host, "quantum-agent-ovs", "stop")
+    assert not any(c[0] == "ovs-vsctl" for c in host.commands)
+    host = network_host("quantum-agent-ovs")
+    act(host, "quantum-agent-ovs", "start", recreate_bridges="true", ovsdb="unix:/run/o/db.sock")
+    (cmd,) = [c for c in host.commands if c[0] == "ovs-vsctl"]
+    assert cmd[1] == "--db=unix:/run/o/db.sock"
+    assert ("del-br", "br-tun") in zip(cmd, cmd[1:]) and ("del-br", "br-int") in zip(cmd, cmd[1:])
+
+
+def test_the_password_reaches_no_command() -> None:
+    host = network_host("quantum-agent-dhcp")
+    act(host, "quantum-agent-dhcp", "start", password="Sup3r-s3cret")
+    act(host, "quantum-agent-dhcp", "stop", password="Sup3r-s3cret")
+    assert host.commands and not any("Sup3r-s3cret" in " ".join(c) for c in host.commands)
+
+
+def test_additional_parameters_are_words_not_shell() -> None:
+    host = network_host("quantum-agent-dhcp")
+    act(host, "quantum-agent-dhcp", "start", additional_parameters="--debug '$(touch /tmp/x)'")
+    (daemon,) = daemons(host)
+    assert daemon.argv[-2:] == ("--debug", "$(touch /tmp/x)")

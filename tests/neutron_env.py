@@ -32,6 +32,7 @@ lines.
 import grp
 import os
 import pwd
+import re
 import shutil
 import signal
 import socket
@@ -77,6 +78,21 @@ def tail(path: str, lines: int = 15) -> str:
     return "\n".join(text.splitlines()[-lines:])
 
 
+def grep(path: str, word: str, lines: int = 8, width: int = 300) -> str:
+    """The first lines of a file that contain ``word`` (each cut to ``width``)."""
+    found = []
+    try:
+        with open(path, errors="replace") as f:
+            for line in f:
+                if word in line:
+                    found.append(line.rstrip()[:width])
+                    if len(found) == lines:
+                        break
+    except OSError as e:
+        return f"({path}: {e.strerror})"
+    return "\n".join(found)
+
+
 def wait_for(cond: Callable[[], bool], timeout: float, interval: float = 0.1) -> bool:
     """Poll ``cond`` until it is true or ``timeout`` seconds have passed."""
     deadline = time.monotonic() + timeout
@@ -114,6 +130,22 @@ def session_pids(sid: int) -> List[int]:
         fields = stat[stat.rindex(")") + 2:].split()
         # fields: state ppid pgrp session ...
         if int(fields[3]) == sid and fields[0] not in "ZX":
+            found.append(int(name))
+    return sorted(found)
+
+
+def pids_mentioning(text: str) -> List[int]:
+    """Live processes whose command line contains ``text`` (a state dir, a port option...)."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit() or not alive(int(name)):
+            continue
+        try:
+            with open(f"/proc/{name}/cmdline", "rb") as f:
+                cmdline = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
+        except OSError:
+            continue
+        if text in cmdline:
             found.append(int(name))
     return sorted(found)
 
@@ -302,12 +334,12 @@ class Rabbit:
         try:
             # our own epmd, in the foreground, so that we own its pid
             with _log(os.path.join(self.dir, "log", "epmd.out")) as out:
-                self.epmd = self._popen(["epmd", "-address", "127.0.0.1",
-                                         "-port", str(self.epmd_port)], out)
-            if not wait_for(lambda: _connects(self.epmd_port) or self.epmd.poll() is not None, 10):
+                epmd = self.epmd = self._popen(["epmd", "-address", "127.0.0.1",
+                                                "-port", str(self.epmd_port)], out)
+            if not wait_for(lambda: _connects(self.epmd_port) or epmd.poll() is not None, 10):
                 raise StartError("epmd did not listen within 10 s")
-            if self.epmd.poll() is not None:
-                raise StartError(f"epmd exited with {self.epmd.returncode}:\n"
+            if epmd.poll() is not None:
+                raise StartError(f"epmd exited with {epmd.returncode}:\n"
                                  + tail(os.path.join(self.dir, "log", "epmd.out")))
             with _log(os.path.join(self.dir, "log", "server.out")) as out:
                 self.server = self._popen([os.path.join(RABBIT_BIN, "rabbitmq-server")], out)
@@ -326,8 +358,8 @@ class Rabbit:
             if not any(line.split()[:1] == [self.user] for line in perms.splitlines()):
                 raise StartError(f"rabbitmq: user {self.user} has no permissions on /: {perms!r}")
         except BaseException as e:
-            detail = (f"\n--- {self.log}:\n{tail(self.log)}\n--- server.out:\n"
-                      + tail(os.path.join(self.dir, "log", "server.out")))
+            detail = (f"\n--- errors in {self.log}:\n{grep(self.log, '[error]')}\n"
+                      f"--- server.out:\n" + tail(os.path.join(self.dir, "log", "server.out"), 4))
             self.stop()
             if isinstance(e, StartError):
                 raise StartError(str(e) + detail) from None
@@ -347,7 +379,8 @@ class Rabbit:
         return proc.stdout
 
     def connections(self) -> List[Dict[str, str]]:
-        """The node's AMQP connections: user, peer_port, state, and the client's process name."""
+        """The node's AMQP connections: user, peer_port, state, and the client's string
+        properties (oslo.messaging's connection_name is "host:process:pid")."""
         out = self.ctl("list_connections", "--no-table-headers", "user", "peer_port", "state",
                        "client_properties")
         found = []
@@ -355,13 +388,9 @@ class Rabbit:
             parts = line.split("\t")
             if len(parts) < 4:
                 continue
-            props = parts[3]
-            process = ""
-            key = '{"process",longstr,<<"'
-            if key in props:
-                process = props.split(key, 1)[1].split('">>', 1)[0]
-            found.append({"user": parts[0], "peer_port": parts[1], "state": parts[2],
-                          "process": process})
+            conn = dict(re.findall(r'\{"([\w.]+)","([^"]*)"\}', parts[3]))
+            conn.update(user=parts[0], peer_port=parts[1], state=parts[2])
+            found.append(conn)
         return found
 
     @property
@@ -432,15 +461,19 @@ def _ovs_vswitchd_running() -> List[int]:
 class OVS:
     """A private ovsdb-server + ovs-vswitchd (userspace datapath only).
 
-    ``group``: a Unix group (default ``neutron``) given read-write access to the
-    database socket, so that agents running as that user can use
-    ``ovsdb_connection = unix:<socket>``.
+    Both run in the foreground as our children, each in its own session, so
+    that ``stop()`` reaps them.  ``group``: a Unix group (default ``neutron``)
+    given read-write access to the database socket, so that agents running as
+    that user can use ``ovsdb_connection = unix:<socket>``.
     """
+
+    DAEMONS = ("ovsdb-server", "ovs-vswitchd")
 
     def __init__(self, group: Optional[str] = "neutron") -> None:
         self.group = group
         self.dir = ""
         self.bridges: List[str] = []     # every bridge made through add_bridge()
+        self.procs: Dict[str, "subprocess.Popen[bytes]"] = {}
 
     @property
     def rundir(self) -> str:
@@ -455,17 +488,13 @@ class OVS:
         """The ovsdb_connection string for neutron's [ovs] section."""
         return f"unix:{self.socket}"
 
-    def _pidfile(self, daemon: str) -> str:
-        return os.path.join(self.rundir, f"{daemon}.pid")
+    def log(self, daemon: str) -> str:
+        return os.path.join(self.dir, "log", f"{daemon}.log")
 
     def pid(self, daemon: str) -> Optional[int]:
-        """The pid of ``ovsdb-server`` or ``ovs-vswitchd``, if its pid file names a live one."""
-        try:
-            with open(self._pidfile(daemon)) as f:
-                pid = int(f.read().strip())
-        except (OSError, ValueError):
-            return None
-        return pid if alive(pid) else None
+        """The pid of ``ovsdb-server`` or ``ovs-vswitchd`` while it runs."""
+        proc = self.procs.get(daemon)
+        return proc.pid if proc is not None and proc.poll() is None else None
 
     def env(self) -> Dict[str, str]:
         return {"PATH": PATH, "LANG": "C.UTF-8", "OVS_RUNDIR": self.rundir,
@@ -492,7 +521,17 @@ class OVS:
         return self._run(["ovs-appctl", "-t", ctl, f"--timeout={int(timeout)}", *args],
                          timeout=timeout + 5, check=check).stdout
 
+    def _spawn(self, daemon: str, argv: Sequence[str]) -> None:
+        with _log(os.path.join(self.dir, "log", f"{daemon}.out")) as out:
+            self.procs[daemon] = subprocess.Popen(
+                [daemon, *argv, f"--pidfile={os.path.join(self.rundir, daemon + '.pid')}",
+                 f"--unixctl={os.path.join(self.rundir, daemon + '.ctl')}",
+                 f"--log-file={self.log(daemon)}"],
+                env=self.env(), cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out,
+                stderr=subprocess.STDOUT, start_new_session=True)
+
     def start(self, state_dir: str, timeout: float = 30.0) -> "OVS":
+        """A fresh database under state_dir/ovs, ovsdb-server on its own socket, ovs-vswitchd."""
         if self.running():
             raise StartError("ovs: already started")
         if "ovs-netdev" in _links():
@@ -506,31 +545,31 @@ class OVS:
             os.makedirs(os.path.join(self.dir, sub))
         os.chmod(self.dir, 0o755)
         db = os.path.join(self.dir, "conf.db")
+        deadline = time.monotonic() + timeout
         try:
             self._run(["ovsdb-tool", "create", db, OVS_SCHEMA], timeout)
-            self._run(["ovsdb-server", db, f"--remote=punix:{self.socket}",
-                       "--remote=db:Open_vSwitch,Open_vSwitch,manager_options",
-                       f"--pidfile={self._pidfile('ovsdb-server')}",
-                       f"--unixctl={os.path.join(self.rundir, 'ovsdb-server.ctl')}",
-                       f"--log-file={os.path.join(self.dir, 'log', 'ovsdb-server.log')}",
-                       "--detach", "--no-chdir"], timeout)
+            self._spawn("ovsdb-server", [db, f"--remote=punix:{self.socket}",
+                                         "--remote=db:Open_vSwitch,Open_vSwitch,manager_options"])
+            server = self.procs["ovsdb-server"]
+            wait_for(lambda: server.poll() is not None or
+                     self._run(["ovs-vsctl", f"--db={self.connection}", "--timeout=2",
+                                "--no-wait", "init"], 5, check=False).returncode == 0,
+                     deadline - time.monotonic(), 0.05)
+            if server.poll() is not None:
+                raise StartError(f"ovsdb-server exited with {server.returncode}")
+            self.vsctl("--no-wait", "init")
             if self.group:
                 gid = grp.getgrnam(self.group).gr_gid
                 for path in (self.rundir, self.socket):
                     os.chown(path, 0, gid)
                 os.chmod(self.rundir, 0o750)
                 os.chmod(self.socket, 0o770)
-            self.vsctl("--no-wait", "init")
-            self._run(["ovs-vswitchd", self.connection,
-                       f"--pidfile={self._pidfile('ovs-vswitchd')}",
-                       f"--unixctl={os.path.join(self.rundir, 'ovs-vswitchd.ctl')}",
-                       f"--log-file={os.path.join(self.dir, 'log', 'ovs-vswitchd.log')}",
-                       "--detach", "--no-chdir"], timeout)
-            # vswitchd is up once it has read the database and bumped cur_cfg
-            self.vsctl("--timeout=10", "set", "Open_vSwitch", ".", "external_ids:harness=mocf")
+            self._spawn("ovs-vswitchd", [self.connection])
+            # without --no-wait, ovs-vsctl returns once vswitchd has applied the change
+            self.vsctl("set", "Open_vSwitch", ".", "external_ids:harness=mirantis-ocf",
+                       timeout=max(1.0, deadline - time.monotonic()))
         except BaseException as e:
-            detail = "".join(f"\n--- {name}.log:\n" + tail(os.path.join(self.dir, "log", f"{name}.log"))
-                             for name in ("ovsdb-server", "ovs-vswitchd"))
+            detail = "".join(f"\n--- {d}.log:\n" + tail(self.log(d)) for d in self.DAEMONS)
             self.stop()
             if isinstance(e, (StartError, subprocess.TimeoutExpired)):
                 raise StartError(f"ovs: {e}{detail}") from None
@@ -547,7 +586,7 @@ class OVS:
         return self.vsctl("list-br").split()
 
     def running(self) -> bool:
-        return self.pid("ovsdb-server") is not None or self.pid("ovs-vswitchd") is not None
+        return any(self.pid(d) is not None for d in self.DAEMONS)
 
     def stop(self, timeout: float = 20.0) -> None:
         """Delete every bridge and the netdev datapath, stop both daemons, remove leftover taps."""
@@ -558,29 +597,26 @@ class OVS:
             out = self.vsctl("--format=csv", "--data=bare", "--no-headings", "--columns=name",
                              "list", "Interface", check=False, timeout=5)
             taps |= {line.strip('"') for line in out.split()}
-            if self.pid("ovs-vswitchd") is not None:
-                for bridge in self.vsctl("list-br", check=False, timeout=5).split():
-                    self.vsctl("--if-exists", "del-br", bridge, check=False, timeout=10)
+            wait = [] if self.pid("ovs-vswitchd") is not None else ["--no-wait"]
+            for bridge in self.vsctl("list-br", check=False, timeout=5).split():
+                self.vsctl(*wait, "--if-exists", "del-br", bridge, check=False, timeout=10)
+            if not wait:
                 self.appctl("ovs-vswitchd", "dpctl/del-dp", "netdev@ovs-netdev", check=False,
                             timeout=5)
-            else:
-                for bridge in self.vsctl("list-br", check=False, timeout=5).split():
-                    self.vsctl("--no-wait", "--if-exists", "del-br", bridge, check=False,
-                               timeout=5)
+        errors = []
         for daemon in ("ovs-vswitchd", "ovsdb-server"):
-            pid = self.pid(daemon)
-            if pid is None:
-                continue
-            os.kill(pid, signal.SIGTERM)
-            if not wait_for(lambda: not alive(pid), timeout):
-                os.kill(pid, signal.SIGKILL)
-                wait_for(lambda: not alive(pid), 5)
-            if alive(pid):
-                raise RuntimeError(f"{daemon} {pid} survived SIGKILL")
+            proc = self.procs.pop(daemon, None)
+            if proc is not None:
+                try:
+                    kill_session(proc, timeout)
+                except RuntimeError as e:
+                    errors.append(f"{daemon}: {e}")
         present = set(_links())
         for tap in sorted(taps & present):
             subprocess.run(["ip", "link", "del", tap], capture_output=True, timeout=10)
         self.bridges = []
+        if errors:
+            raise RuntimeError("; ".join(errors))
 
 
 # --- neutron configuration ---------------------------------------------------------
@@ -643,14 +679,15 @@ metadata_workers = 1
 """,
 }
 
-# A value that oslo.config rejects.  It is read right after logging is set up,
-# so each agent logs it and exits 1 within its first seconds.
-BROKEN = {
-    "openvswitch": ("[agent]", "report_interval = often"),
-    "dhcp": ("[agent]", "report_interval = often"),
-    "l3": ("[agent]", "report_interval = often"),
-    "metadata": ("[agent]", "report_interval = often"),
-}
+# A value that oslo.config rejects.  Each agent reads it right after logging is
+# set up, before it touches RabbitMQ or OVSDB, and exits 1 within a few
+# seconds.  Its log then holds "CRITICAL neutron [-] Unhandled error:
+# oslo_config.cfg.ConfigFileValueError: Value for option report_interval ...
+# is not valid: could not convert string to float: 'often'", then the
+# traceback as ERROR lines; the last line with a message repeats the error.
+BROKEN = {agent: ("[agent]", "report_interval = often") for agent in AGENTS}
+BROKEN_ERROR = ("oslo_config.cfg.ConfigFileValueError: Value for option report_interval",
+                "could not convert string to float: 'often'")
 
 
 class NeutronConf:

@@ -34,15 +34,16 @@ from .params import Param, Type, absolute_path, one_line, shell_words, split_arg
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import ClassVar, List, Mapping, Optional, Sequence, Tuple, Type as TypeOf
+    from typing import ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple, Type as TypeOf
 
     from .params import Value
     from .system import ProcInfo
 
 # A daemon still alive this long after its launch has read its configuration
-# (oslo.config fails within about 2 s here): start returns.  One that has
+# (oslo.config fails within about 2 s on an idle machine here, and took over
+# 5 s with a dozen agents starting at once): start returns.  One that has
 # connected to the AMQP server before that returns at once.
-START_SETTLE = 5.0
+START_SETTLE = 10.0
 # TERM to KILL, for what runs inside a dead agent's namespaces
 NAMESPACE_GRACE = 3.0
 DEFAULT_RSCTMP = "/run/resource-agents"
@@ -146,6 +147,19 @@ today's Neutron defaults (/etc/neutron, neutron-*-agent, user neutron).
 """
 
 
+def command_words(argv: Tuple[str, ...]) -> Tuple[str, ...]:
+    """A command line, also after the daemon retitled itself.
+
+    Neutron's agents call setproctitle: /proc/PID/cmdline then holds one
+    string, "neutron-dhcp-agent (/usr/bin/python3 /usr/bin/neutron-dhcp-agent
+    --config-file ...)".  The words inside the parentheses are the original
+    command line (paths with spaces cannot be told apart there).
+    """
+    if len(argv) != 1 or " (" not in argv[0] or not argv[0].endswith(")"):
+        return argv
+    return tuple(argv[0][argv[0].index(" (") + 2:-1].split())
+
+
 class NetworkAgent(Agent):
     """Base of the four network agents.  Subclasses declare; this acts."""
 
@@ -198,9 +212,11 @@ class NetworkAgent(Agent):
         config = str(ctx.params.config)
 
         def match(info: ProcInfo) -> bool:
-            if not info.alive or not any(os.path.basename(a) == name for a in info.argv[:2]):
+            if not info.alive:
                 return False
-            argv = info.argv
+            argv = command_words(info.argv)
+            if not any(os.path.basename(a) == name for a in argv[:2]):
+                return False
             for i, word in enumerate(argv):
                 if word == "--config-file" and i + 1 < len(argv):
                     return argv[i + 1] == config
@@ -301,9 +317,44 @@ class NetworkAgent(Agent):
                 return True
             return self._amqp_connected(ctx, self._family(ctx, [info]))
 
+        # Its own log (log_dir/log_file in its configuration) tells why it
+        # died when its output (our log_file) does not.
+        own_log = self._daemon_log(ctx, program)
+        own_offset = ctx.system.size(own_log) if own_log else 0
+
+        def explain(output: str) -> str:
+            found = oslo_error(output)
+            if own_log and (not found or " CRITICAL " not in f" {found}"):
+                found = oslo_error(ctx.system.read_from(own_log, own_offset) or "") or found
+            return found
+
         proc.start_daemon(ctx.system, ctx.budget, os.path.basename(program), argv, pidfile,
-                          ready, log_path=str(p.log_file), user=user, group=group)
+                          ready, log_path=str(p.log_file), user=user, group=group,
+                          explain=explain)
         self.started(ctx)
+
+    def _daemon_log(self, ctx: Context, program: str) -> Optional[str]:
+        """The daemon's own log file, as oslo.log derives it from its
+        configuration files ([DEFAULT] log_file and log_dir); None if it
+        logs to its output only."""
+        import configparser
+        found: Dict[str, str] = {}
+        for name in ("config", self.second_config):
+            parser = configparser.RawConfigParser(strict=False, interpolation=None)
+            try:
+                parser.read_string(ctx.system.read_text(str(ctx.params[name])) or "")
+            except configparser.Error:
+                continue
+            for option in ("log_file", "log_dir", "logfile", "logdir"):
+                value = parser.defaults().get(option, "").strip()
+                if value:
+                    found[option.replace("logfile", "log_file").replace("logdir", "log_dir")] = value
+        log_file, log_dir = found.get("log_file"), found.get("log_dir")
+        if log_file:
+            return log_file if log_file.startswith("/") or not log_dir else os.path.join(log_dir, log_file)
+        if log_dir:
+            return os.path.join(log_dir, os.path.basename(program) + ".log")
+        return None
 
     def stop(self, ctx: Context) -> None:
         mains = [i for i in (self._running(ctx),) if i is not None]
@@ -320,6 +371,44 @@ class NetworkAgent(Agent):
 
     def started(self, ctx: Context) -> None:
         """After a successful start (the dhcp and l3 agents reschedule)."""
+
+
+LEVELS = (" CRITICAL ", " ERROR ", " WARNING ", " INFO ", " DEBUG ", " TRACE ")
+
+
+def oslo_error(text: str) -> str:
+    """The line that says why an OpenStack daemon died, from its log output.
+
+    oslo.log ends a fatal error with the traceback, one "ERROR neutron"
+    line each, the very last often empty; the CRITICAL line before it
+    names the error.  Without one, the last line that has a message.
+    """
+    lines = [ln.strip() for ln in text.splitlines()[-200:] if ln.strip()]
+    for line in reversed(lines):
+        if " CRITICAL " in f" {line} ":
+            return compact(line[line.index("CRITICAL"):])
+    for line in reversed(lines):
+        for level in LEVELS:
+            if level in f" {line} ":
+                message = line[line.index(level.strip()):]
+                if len(message.split()) > 2:          # more than "ERROR neutron"
+                    return compact(message)
+                break
+        else:
+            return line[-300:]
+    return ""
+
+
+def compact(message: str) -> str:
+    """An oslo.log message, short enough for an exit reason: without the
+    level, the logger, the request id, "Unhandled error:", the exception's
+    module path and oslo.config's LocationInfo."""
+    import re
+    message = re.sub(r"^(CRITICAL|ERROR|WARNING|INFO|DEBUG|TRACE) \S+ (\[[^]]*\] )?", "", message)
+    message = re.sub(r"^Unhandled error: ", "", message)
+    message = re.sub(r"^([a-z_][\w]*\.)+(?=[A-Z]\w*(Error|Exception)\b)", "", message)
+    message = re.sub(r" from LocationInfo\(.*?\)(?= is not valid)", "", message)
+    return message[:300]
 
 
 def clean_namespaces(ctx: Context, prefix: str) -> None:

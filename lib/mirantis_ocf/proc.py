@@ -163,18 +163,25 @@ def wait_until(system: System, budget: Budget, done: Callable[[], bool],
 def last_line(system: System, path: Optional[str]) -> str:
     """The last non-empty line of a log file, for an exit reason."""
     text = system.read_text(path) if path else None
-    lines = [ln.strip() for ln in (text or "").splitlines()[-50:] if ln.strip()]
+    return last_of(text or "")
+
+
+def last_of(text: str) -> str:
+    lines = [ln.strip() for ln in text.splitlines()[-50:] if ln.strip()]
     return lines[-1][-200:] if lines else ""
 
 
 def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
                  pidfile: str, ready: Callable[[int], bool], log_path: Optional[str] = None,
-                 user: Optional[str] = None, group: Optional[str] = None) -> int:
+                 user: Optional[str] = None, group: Optional[str] = None,
+                 explain: Callable[[str], str] = last_of) -> int:
     """Start a foreground daemon detached, record its pid, wait until ``ready(pid)``.
 
-    If the daemon exits first, fail at once with its exit status and the
-    last line of its log, rather than wait for Pacemaker's timeout.
+    If the daemon exits first, fail at once with its exit status and what
+    ``explain`` finds in the lines it added to its log (by default the last
+    one), rather than wait for Pacemaker's timeout.
     """
+    offset = system.size(log_path) if log_path else 0
     pid = system.spawn(argv, log_path=log_path, user=user, group=group)
     write_pidfile(system, pidfile, pid)
 
@@ -183,9 +190,11 @@ def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
         info = system.process(pid) if status is None else None
         if status is None and info is not None and info.alive:
             return None
-        detail = last_line(system, log_path)
+        detail = explain(system.read_from(log_path, offset) or "") if log_path else ""
         code = f"exit status {status}" if status is not None else "exited"
-        return f"{name} {code} during start" + (f": {detail}" if detail else "")
+        # the daemon's words first: Pacemaker keeps 128 characters of a reason
+        return f"{name} died during start: {detail} ({code})" if detail \
+            else f"{name} died during start ({code})"
 
     if not wait_until(system, budget, lambda: ready(pid), died):
         raise GenericError(f"{name} (pid {pid}) was not ready within the start timeout")

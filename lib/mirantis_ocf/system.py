@@ -115,13 +115,23 @@ class System:
               env: Optional[Mapping[str, str]] = None) -> int:
         """Start a daemon detached: own session, cwd ``/``, stdio away from ours."""
         import subprocess
+        extra = dict(env or {})
+        groups = None
+        if user is not None:
+            # the user's own groups: without this the daemon would keep ours (root's)
+            import pwd
+            entry = pwd.getpwnam(user)
+            groups = os.getgrouplist(user, entry.pw_gid)
+            extra.setdefault("HOME", entry.pw_dir if os.path.isdir(entry.pw_dir) else "/")
+            extra.setdefault("USER", user)
+            extra.setdefault("LOGNAME", user)
         out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640) if log_path \
             else os.open(os.devnull, os.O_WRONLY)
         try:
             proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, cwd="/", env=command_env(env),
+                                    stderr=subprocess.STDOUT, cwd="/", env=command_env(extra),
                                     close_fds=True, start_new_session=True,
-                                    user=user, group=group)
+                                    user=user, group=group, extra_groups=groups)
         finally:
             os.close(out)
         self._children[proc.pid] = proc
@@ -211,6 +221,23 @@ class System:
             with open(path, encoding="utf-8", errors="replace") as f:
                 return f.read()
         except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            return None
+
+    def size(self, path: str) -> int:
+        """A file's size; 0 if it does not exist."""
+        try:
+            return os.stat(path).st_size
+        except OSError:
+            return 0
+
+    def read_from(self, path: str, offset: int, limit: int = 65536) -> Optional[str]:
+        """What a file holds past ``offset`` (its last ``limit`` bytes at most)."""
+        try:
+            with open(path, "rb") as f:
+                end = f.seek(0, os.SEEK_END)
+                f.seek(max(offset, end - limit) if end >= offset else 0)
+                return f.read().decode(errors="replace")
+        except OSError:
             return None
 
     def write_text(self, path: str, text: str, mode: int = 0o644) -> None:

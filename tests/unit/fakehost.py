@@ -72,6 +72,13 @@ class FakeHost(System):
     def write_text(self, path: str, text: str, mode: int = 0o644) -> None:
         self.files[path] = text
 
+    def size(self, path: str) -> int:
+        return len(self.files.get(path, ""))
+
+    def read_from(self, path: str, offset: int, limit: int = 65536) -> Optional[str]:
+        text = self.files.get(path)
+        return None if text is None else text[offset:][-limit:]
+
     def remove(self, path: str) -> None:
         self.files.pop(path, None)
 

@@ -76,7 +76,8 @@ def test_start_returns_on_the_amqp_connection_or_after_the_settle_time() -> None
     host = network_host("quantum-agent-ovs")
     host.broker_up = False
     before = host.now
-    assert act(host, "quantum-agent-ovs", "start")[0] == ExitCode.SUCCESS
+    assert act(host, "quantum-agent-ovs", "start", OCF_RESKEY_CRM_meta_timeout="60000")[0] \
+        == ExitCode.SUCCESS
     from mirantis_ocf.osagent import START_SETTLE
     assert connected < 1 <= START_SETTLE <= host.now - before
 
@@ -207,3 +208,34 @@ def test_additional_parameters_are_words_not_shell() -> None:
     act(host, "quantum-agent-dhcp", "start", additional_parameters="--debug '$(touch /tmp/x)'")
     (daemon,) = daemons(host)
     assert daemon.argv[-2:] == ("--debug", "$(touch /tmp/x)")
+
+
+def test_a_retitled_daemon_is_still_recognised() -> None:
+    """neutron's agents call setproctitle: cmdline becomes one string."""
+    host = network_host("neutron-agent-dhcp")
+    title = ("neutron-dhcp-agent (/usr/bin/python3 /usr/bin/neutron-dhcp-agent --config-file "
+             "/etc/neutron/neutron.conf --config-file /etc/neutron/dhcp_agent.ini)")
+    pid = host.add_process("/usr/bin/python3.11", [title])
+    host.files[PID] = f"{pid}\n"
+    assert act(host, "neutron-agent-dhcp", "monitor")[0] == ExitCode.SUCCESS
+    other = title.replace("/etc/neutron/neutron.conf", "/etc/other.conf")
+    host.procs[pid] = host.procs[pid].__class__(pid, 1, "S", 1, "/usr/bin/python3.11", (other,))
+    assert act(host, "neutron-agent-dhcp", "monitor")[0] == ExitCode.NOT_RUNNING
+
+
+def test_the_reason_comes_from_the_daemons_own_log_when_its_output_is_silent() -> None:
+    host = network_host("neutron-agent-dhcp")
+    host.files["/etc/neutron/neutron.conf"] = "[DEFAULT]\nlog_dir = /var/log/neutron\n"
+    own = "/var/log/neutron/neutron-dhcp-agent.log"
+    host.files[own] = "2026 1 CRITICAL neutron [-] an old failure, before this start\n"
+
+    def dies(argv, log_path=None, user=None, group=None, env=None):  # type: ignore[no-untyped-def]
+        host.files[own] += ("2026 2 CRITICAL neutron [-] Unhandled error: ConfigFileValueError: x\n"
+                            "2026 2 ERROR neutron Traceback (most recent call last):\n"
+                            "2026 2 ERROR neutron \n")
+        host.next_pid += 1
+        return host.next_pid
+    host.spawn = dies  # type: ignore[method-assign]
+    code, reason = act(host, "neutron-agent-dhcp", "start")
+    assert code == ExitCode.ERR_GENERIC
+    assert "died during start: ConfigFileValueError: x" in reason, reason

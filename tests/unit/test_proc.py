@@ -126,7 +126,7 @@ def test_start_daemon_fails_fast_with_the_last_log_line(system: System, tmp_path
         proc.start_daemon(system, budget(system, 60.0), "brokend",
                           ["/bin/sh", "-c", "echo starting; echo 'config error: no such bridge'; exit 3"],
                           str(tmp_path / "d.pid"), ready=lambda pid: False, log_path=log)
-    assert "brokend exit status 3 during start: config error: no such bridge" == caught.value.reason
+    assert "brokend died during start: config error: no such bridge (exit status 3)" == caught.value.reason
 
 
 def test_start_daemon_returns_once_ready(system: System, tmp_path) -> None:  # type: ignore[no-untyped-def]

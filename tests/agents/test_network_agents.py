@@ -1,0 +1,250 @@
+"""Agent tier: the four network agents against the real Debian neutron agents.
+
+A real RabbitMQ on loopback and a private Open vSwitch (userspace datapath)
+run for the whole module (tests/neutron_env.py).  Each OCF agent, installed
+as Pacemaker finds it, drives the real daemon (neutron-*-agent, as user
+neutron) through start, monitor, double start, kill -9, stop and double
+stop; a broken configuration fails start with oslo.config's own words; the
+dhcp and l3 clean-up touch only their namespaces; ocf-tester passes on each
+agent and each Neutron alias.  The last test stops RabbitMQ.
+"""
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from typing import Dict, Iterator, List, NamedTuple, Tuple
+
+import pytest
+
+import neutron_env as ne
+from neutron_env import OVS, NeutronConf, Rabbit
+from support import INSTALLED, bare_env, call, reason_of
+
+# our kind -> the harness's name for the same daemon
+KINDS = {"ovs": "openvswitch", "dhcp": "dhcp", "l3": "l3", "metadata": "metadata"}
+
+
+class World(NamedTuple):
+    dir: str
+    rabbit: Rabbit
+    ovs: OVS
+    conf: NeutronConf
+
+
+@pytest.fixture(scope="module")
+def world() -> Iterator[World]:
+    base = tempfile.mkdtemp(prefix="mirantis-ocf-netagents-", dir="/tmp")
+    os.chmod(base, 0o755)
+    rabbit, ovs = Rabbit(), OVS()
+    try:
+        rabbit.start(os.path.join(base, "rabbit"))
+        ovs.start(os.path.join(base, "ovs"))
+        conf = NeutronConf(os.path.join(base, "neutron"), rabbit.url,
+                           ovsdb_connection=ovs.connection).write()
+        yield World(base, rabbit, ovs, conf)
+    finally:
+        for pid in daemons():
+            os.kill(pid, signal.SIGKILL)
+        rabbit.stop()
+        ovs.stop()
+        subprocess.run(["rm", "-rf", base], check=False)
+
+
+def cmdline(pid: int) -> str:
+    """A process's command line as one string.  The neutron agents retitle
+    themselves: "neutron-dhcp-agent (/usr/bin/python3 /usr/bin/neutron-...)"."""
+    with open(f"/proc/{pid}/cmdline", "rb") as f:
+        return f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+
+
+def daemons() -> List[int]:
+    """Every neutron agent process of this host (none before, none after);
+    not those of the namespace cluster's nodes, which other tests run."""
+    found = []
+    here = os.readlink("/proc/self/ns/net")
+    for pid in os.listdir("/proc"):
+        try:
+            if "/usr/bin/neutron-" in cmdline(int(pid)) and "python3" in cmdline(int(pid)) \
+                    and os.readlink(f"/proc/{pid}/ns/net") == here:
+                found.append(int(pid))
+        except (OSError, ValueError):
+            continue
+    return found
+
+
+def params(w: World, kind: str, **extra: str) -> Dict[str, str]:
+    agent = KINDS[kind]
+    p = {"binary": w.conf.binary(agent), "config": w.conf.neutron_conf,
+         "metadata" == kind and "agent_config" or "plugin_config": w.conf.ini(agent),
+         "user": "neutron", "pid": os.path.join(w.dir, f"{kind}.pid"),
+         "log_file": os.path.join(w.conf.log_dir, f"{kind}-ocf.log"),
+         "amqp_server_port": str(w.rabbit.port)}
+    if kind == "ovs":
+        p["ovsdb"] = w.ovs.connection
+    p.update(extra)
+    return p
+
+
+def act(w: World, kind: str, action: str, agent: str = "", **extra: str) -> Tuple[int, str]:
+    env = bare_env(**params(w, kind, **{k: v for k, v in extra.items() if not k.startswith("OCF_")}))
+    env.update({"OCF_RESOURCE_INSTANCE": f"p_{kind}", "OCF_RESKEY_CRM_meta_timeout": "60000",
+                "OCF_RESKEY_CRM_meta_interval": "20000"})
+    env.update({k: v for k, v in extra.items() if k.startswith("OCF_")})
+    rc, _, err = call(os.path.join(INSTALLED, agent or f"quantum-agent-{kind}"), action, env,
+                      timeout=120)
+    assert "Traceback" not in err
+    return rc, reason_of(err)
+
+
+def pid_of(w: World, kind: str) -> int:
+    with open(params(w, kind)["pid"]) as f:
+        return int(f.read())
+
+
+def owner(pid: int) -> int:
+    return os.stat(f"/proc/{pid}").st_uid
+
+
+def until(what: str, predicate, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    assert ne.wait_for(predicate, timeout, interval=0.25), f"timed out waiting for {what}"
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_lifecycle_against_the_real_daemon(world: World, kind: str) -> None:
+    w = world
+    assert daemons() == []
+    assert act(w, kind, "monitor", OCF_RESKEY_CRM_meta_interval="0") == (7, "")
+    assert act(w, kind, "start") == (0, "")
+    pid = pid_of(w, kind)
+    expected = " ".join([w.conf.binary(KINDS[kind]), "--config-file", w.conf.neutron_conf,
+                         "--config-file", w.conf.ini(KINDS[kind])])
+    assert expected in cmdline(pid)
+    assert owner(pid) == ne.user_ids("neutron")[0]
+    assert act(w, kind, "monitor") == (0, "")
+    assert act(w, kind, "start") == (0, "")                  # double start: the same daemon
+    assert pid_of(w, kind) == pid and len(daemons()) >= 1
+    # the daemon talks to RabbitMQ: the AMQP check passes once it has connected
+    until("the AMQP connection", lambda: act(w, kind, "monitor", amqp_check="true")[0] == 0)
+    assert act(w, kind, "monitor", OCF_CHECK_LEVEL="10") == (0, "")
+    # kill -9: not running, for a recurring monitor and a probe alike
+    for p in daemons():
+        os.kill(p, signal.SIGKILL)
+    until("the daemon to die", lambda: daemons() == [])
+    assert act(w, kind, "monitor") == (7, "")
+    assert act(w, kind, "monitor", OCF_RESKEY_CRM_meta_interval="0") == (7, "")
+    assert act(w, kind, "stop") == (0, "")
+    assert act(w, kind, "stop") == (0, "")                   # double stop
+    # and once more, stopped by the agent this time
+    assert act(w, kind, "start") == (0, "")
+    assert act(w, kind, "stop") == (0, "")
+    assert daemons() == [] and not os.path.exists(params(w, kind)["pid"])
+    assert act(w, kind, "monitor") == (7, "")
+
+
+@pytest.mark.parametrize("kind", sorted(KINDS))
+def test_a_broken_configuration_fails_start_with_the_daemons_reason(world: World, kind: str) -> None:
+    w = world
+    broken = NeutronConf(os.path.join(w.dir, f"broken-{kind}"), w.rabbit.url,
+                         ovsdb_connection=w.ovs.connection)
+    broken.write(broken=[KINDS[kind]])
+    t0 = time.monotonic()
+    rc, reason = act(w, kind, "start", config=broken.neutron_conf,
+                     **{"metadata" == kind and "agent_config" or "plugin_config":
+                        broken.ini(KINDS[kind])})
+    took = time.monotonic() - t0
+    print(f"{kind}: start failed in {took:.1f}s: {reason}")
+    assert rc == 1
+    assert "ConfigFileValueError: Value for option report_interval" in reason, reason
+    assert daemons() == []
+    assert act(w, kind, "stop", config=broken.neutron_conf) == (0, "")
+
+
+def dnsmasq(netns: str = "") -> "subprocess.Popen[bytes]":
+    """A dnsmasq that serves nothing (no DNS port, no DHCP range), as a
+    stand-in for a network's dnsmasq; inside ``netns`` when given."""
+    argv = ["dnsmasq", "--keep-in-foreground", "--port=0", "--conf-file=/dev/null",
+            "--pid-file=", "--bind-interfaces", "--interface=lo"]
+    if netns:
+        argv = ["ip", "netns", "exec", netns, *argv]
+    return subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, start_new_session=True)
+
+
+def namespaces() -> List[str]:
+    return sorted(os.listdir("/run/netns")) if os.path.isdir("/run/netns") else []
+
+
+@pytest.mark.parametrize("kind,mine,other", [("dhcp", "qdhcp-mocft1", "qrouter-mocft1"),
+                                              ("l3", "qrouter-mocft2", "qdhcp-mocft2")])
+def test_clean_up_touches_only_this_agents_namespaces(world: World, kind: str, mine: str,
+                                                      other: str) -> None:
+    w = world
+    for ns in (mine, other):
+        subprocess.run(["ip", "netns", "add", ns], check=True)
+        subprocess.run(["ip", "-n", ns, "link", "set", "lo", "up"], check=True)
+    procs = {"mine": dnsmasq(mine), "other": dnsmasq(other), "host": dnsmasq()}
+    try:
+        until("the dnsmasqs to run", lambda: all(
+            subprocess.run(["pgrep", "-P", str(p.pid)], capture_output=True).returncode == 0
+            or p.poll() is None for p in procs.values()), 10)
+        time.sleep(0.5)
+        assert all(p.poll() is None for p in procs.values())
+        assert act(w, kind, "start") == (0, "")
+        assert act(w, kind, "stop") == (0, "")
+        until("the namespace's dnsmasq to end", lambda: procs["mine"].poll() is not None, 10)
+        assert mine not in namespaces()
+        # what is not this agent's lives on: the other agent's namespace, the host's dnsmasq
+        assert procs["other"].poll() is None and other in namespaces()
+        assert procs["host"].poll() is None
+    finally:
+        for p in procs.values():
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        for ns in (mine, other):
+            subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
+
+
+def test_ovs_bridges_are_deleted_only_on_request(world: World) -> None:
+    w = world
+    w.ovs.add_bridge("br-tun")
+    assert act(w, "ovs", "start") == (0, "")
+    assert act(w, "ovs", "stop") == (0, "")
+    assert "br-tun" in w.ovs.list_bridges()                # Fuel's agent deleted it, twice
+    assert act(w, "ovs", "start", recreate_bridges="true") == (0, "")
+    assert "br-tun" not in w.ovs.list_bridges()
+    # the agent creates its integration bridge afresh
+    until("br-int", lambda: "br-int" in w.ovs.list_bridges(), 30)
+    assert act(w, "ovs", "stop") == (0, "")
+
+
+@pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(KINDS)
+                                   for flavour in ("quantum", "neutron")])
+def test_ocf_tester_passes(world: World, agent: str) -> None:
+    kind = agent.rsplit("-", 1)[1]
+    opts = []
+    for key, value in params(world, kind).items():
+        opts += ["-o", f"{key}={value}"]
+    proc = subprocess.run(["ocf-tester", "-n", f"p_{kind}", *opts, os.path.join(INSTALLED, agent)],
+                          capture_output=True, text=True, timeout=600, stdin=subprocess.DEVNULL)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "passed all tests" in proc.stdout
+    assert daemons() == []
+
+
+def test_with_rabbitmq_stopped_the_amqp_check_fails(world: World) -> None:
+    """Last: it stops the module's RabbitMQ."""
+    w = world
+    assert act(w, "dhcp", "start") == (0, "")
+    try:
+        until("the AMQP connection", lambda: act(w, "dhcp", "monitor", amqp_check="true")[0] == 0)
+        w.rabbit.stop()
+        until("the AMQP check to fail",
+              lambda: act(w, "dhcp", "monitor", amqp_check="true")[0] == 1, 30)
+        rc, reason = act(w, "dhcp", "monitor", amqp_check="true")
+        assert rc == 1 and "AMQP" in reason and str(w.rabbit.port) in reason
+        assert act(w, "dhcp", "monitor") == (0, "")       # without the check: it runs
+    finally:
+        assert act(w, "dhcp", "stop") == (0, "")
+    assert daemons() == []

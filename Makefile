@@ -86,6 +86,7 @@ readme:
 
 bench: deps install
 	$(PYTHON) bench/run.py --agent $(OCF_ROOT)/resource.d/$(PROVIDER)/haproxy
+	$(PYTHON) bench/network.py
 	$(PYTHON) bench/galera.py
 
 demo: deps install

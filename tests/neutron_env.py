@@ -445,14 +445,17 @@ def _links() -> List[str]:
     return os.listdir("/sys/class/net")
 
 
-def _ovs_vswitchd_running() -> List[int]:
+def _ovs_vswitchd_running(netns: Optional[str] = None) -> List[int]:
+    """Every ovs-vswitchd; only those in network namespace ``netns`` ("net:[...]") if given."""
     found = []
     for name in os.listdir("/proc"):
         if name.isdigit():
             try:
                 with open(f"/proc/{name}/comm") as f:
-                    if f.read().strip() == "ovs-vswitchd":
-                        found.append(int(name))
+                    if f.read().strip() != "ovs-vswitchd":
+                        continue
+                if netns is None or os.readlink(f"/proc/{name}/ns/net") == netns:
+                    found.append(int(name))
             except OSError:
                 pass
     return found
@@ -465,12 +468,20 @@ class OVS:
     that ``stop()`` reaps them.  ``group``: a Unix group (default ``neutron``)
     given read-write access to the database socket, so that agents running as
     that user can use ``ovsdb_connection = unix:<socket>``.
+
+    ``prefix``: a command that runs its arguments in another network
+    namespace and execs them in place, e.g. ``NetnsCluster.exec_argv(n)``.
+    Then every command and both daemons run through it (our environment
+    passed on with ``env``), and the taps are looked for and deleted in that
+    namespace: one OVS per cluster node.  The state directory must be
+    visible there under the same path.
     """
 
     DAEMONS = ("ovsdb-server", "ovs-vswitchd")
 
-    def __init__(self, group: Optional[str] = "neutron") -> None:
+    def __init__(self, group: Optional[str] = "neutron", prefix: Sequence[str] = ()) -> None:
         self.group = group
+        self.prefix = [str(word) for word in prefix]
         self.dir = ""
         self.bridges: List[str] = []     # every bridge made through add_bridge()
         self.procs: Dict[str, "subprocess.Popen[bytes]"] = {}
@@ -502,9 +513,31 @@ class OVS:
                 "OVS_SYSCONFDIR": os.path.join(self.dir, "etc"),
                 "OVS_PKGDATADIR": "/usr/share/openvswitch"}
 
+    def _cmd(self, argv: Sequence[str]) -> List[str]:
+        """argv as run: through ``prefix``, if any, with our environment."""
+        if not self.prefix:
+            return list(argv)
+        return [*self.prefix, "env", *(f"{k}={v}" for k, v in self.env().items()), *argv]
+
+    def links(self) -> List[str]:
+        """The network devices of the namespace the daemons run in ([] if it is gone)."""
+        if not self.prefix:
+            return _links()
+        out = subprocess.run(self._cmd(["ls", "/sys/class/net"]), env=self.env(),
+                             stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                             timeout=30)
+        return out.stdout.split() if out.returncode == 0 else []
+
+    def _netns(self) -> Optional[str]:
+        """The daemons' network namespace ("net:[...]"), None for ours."""
+        if not self.prefix:
+            return None
+        out = self._run(["readlink", "/proc/self/ns/net"], timeout=30)
+        return out.stdout.strip()
+
     def _run(self, argv: Sequence[str], timeout: float = 20.0,
              check: bool = True) -> "subprocess.CompletedProcess[str]":
-        proc = subprocess.run(list(argv), env=self.env(), stdin=subprocess.DEVNULL,
+        proc = subprocess.run(self._cmd(argv), env=self.env(), stdin=subprocess.DEVNULL,
                               capture_output=True, text=True, timeout=timeout)
         if check and proc.returncode != 0:
             raise StartError(f"{' '.join(argv)} exited {proc.returncode}: "
@@ -523,10 +556,10 @@ class OVS:
 
     def _spawn(self, daemon: str, argv: Sequence[str]) -> None:
         with _log(os.path.join(self.dir, "log", f"{daemon}.out")) as out:
-            self.procs[daemon] = subprocess.Popen(
+            self.procs[daemon] = subprocess.Popen(self._cmd(
                 [daemon, *argv, f"--pidfile={os.path.join(self.rundir, daemon + '.pid')}",
                  f"--unixctl={os.path.join(self.rundir, daemon + '.ctl')}",
-                 f"--log-file={self.log(daemon)}"],
+                 f"--log-file={self.log(daemon)}"]),
                 env=self.env(), cwd=self.dir, stdin=subprocess.DEVNULL, stdout=out,
                 stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -534,11 +567,12 @@ class OVS:
         """A fresh database under state_dir/ovs, ovsdb-server on its own socket, ovs-vswitchd."""
         if self.running():
             raise StartError("ovs: already started")
-        if "ovs-netdev" in _links():
-            if _ovs_vswitchd_running():
+        if "ovs-netdev" in self.links():
+            if _ovs_vswitchd_running(self._netns()):
                 raise StartError("ovs: another ovs-vswitchd with a netdev datapath runs in this "
                                  "network namespace (ovs-netdev exists)")
-            subprocess.run(["ip", "link", "del", "ovs-netdev"], capture_output=True, timeout=10)
+            subprocess.run(self._cmd(["ip", "link", "del", "ovs-netdev"]), env=self.env(),
+                           capture_output=True, timeout=10)
         self.dir = os.path.join(state_dir, "ovs")
         shutil.rmtree(self.dir, ignore_errors=True)
         for sub in ("run", "log", "etc"):
@@ -611,9 +645,10 @@ class OVS:
                     kill_session(proc, timeout)
                 except RuntimeError as e:
                     errors.append(f"{daemon}: {e}")
-        present = set(_links())
+        present = set(self.links())
         for tap in sorted(taps & present):
-            subprocess.run(["ip", "link", "del", tap], capture_output=True, timeout=10)
+            subprocess.run(self._cmd(["ip", "link", "del", tap]), env=self.env(),
+                           capture_output=True, timeout=10)
         self.bridges = []
         if errors:
             raise RuntimeError("; ".join(errors))

@@ -220,6 +220,15 @@ class NetnsCluster:
         return self._script(["exec", n, *argv], check=check, timeout=timeout,
                             input=input)
 
+    def exec_argv(self, n: int, argv: Sequence[Any] = ()) -> List[str]:
+        """The command line that runs argv inside node n, as exec() does, for
+        a caller that needs the process itself (a daemon started with Popen
+        that must live in the node): every step execs in place, so the
+        Popen's pid is argv's own.  It dies with the node (node_kill,
+        powerloss), like anything else of the node."""
+        return ["env", f"PCMK_NETNS_STATE={self.state}", "LC_ALL=C", str(self.script),
+                "exec", str(n)] + [str(a) for a in argv]
+
     def crm_mon_xml(self, n: int, timeout: float = 30) -> ET.Element:
         """crm_mon's XML status as seen from node n."""
         out = self.exec(n, ["crm_mon", "-1", "--output-as=xml"],

@@ -9,13 +9,15 @@ AGENTDIR  := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
 LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
 AGENTS    := $(notdir $(wildcard agents/*))
 LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
+SBINDIR   := $(DESTDIR)/usr/sbin
 
 # Debian packages the agents and the test tiers need.
 APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2-utils \
             haproxy python3-pymysql python3-psutil python3-pytest python3-hypothesis mypy \
             pcs curl procps iproute2 util-linux mariadb-server galera-4 rsync socat lsof \
             neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent \
-            neutron-metadata-agent rabbitmq-server openvswitch-switch dnsmasq-base
+            neutron-metadata-agent rabbitmq-server openvswitch-switch dnsmasq-base \
+            neutron-server keystone
 
 .PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
         typecheck readme bench demo demo-stop clean
@@ -29,6 +31,8 @@ install:
 	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf $(LIBDIR)/metadata
 	install -m 0644 $(LIBFILES) $(LIBDIR)/mirantis_ocf/
 	install -m 0755 $(addprefix agents/,$(AGENTS)) $(AGENTDIR)/
+	install -d -m 0755 $(SBINDIR)
+	install -m 0755 tools/q-agent-cleanup $(SBINDIR)/q-agent-cleanup
 	@for a in $(AGENTS); do \
 	    rm -f $(LIBDIR)/metadata/$$a.xml; \
 	    env -i $(PYTHON) $(AGENTDIR)/$$a meta-data > $(LIBDIR)/metadata/$$a.xml.tmp \
@@ -38,6 +42,7 @@ install:
 
 uninstall:
 	rm -f $(addprefix $(AGENTDIR)/,$(AGENTS))
+	rm -f $(SBINDIR)/q-agent-cleanup
 	rm -rf $(LIBDIR)
 	-rmdir $(AGENTDIR) 2>/dev/null
 

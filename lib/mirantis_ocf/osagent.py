@@ -333,10 +333,9 @@ class NetworkAgent(Agent):
                           explain=explain)
         self.started(ctx)
 
-    def _daemon_log(self, ctx: Context, program: str) -> Optional[str]:
-        """The daemon's own log file, as oslo.log derives it from its
-        configuration files ([DEFAULT] log_file and log_dir); None if it
-        logs to its output only."""
+    def config_value(self, ctx: Context, section: str, *options: str) -> Dict[str, str]:
+        """Options of the daemon's configuration files (the later file wins),
+        as oslo.config reads them; unreadable files count as empty."""
         import configparser
         found: Dict[str, str] = {}
         for name in ("config", self.second_config):
@@ -345,11 +344,21 @@ class NetworkAgent(Agent):
                 parser.read_string(ctx.system.read_text(str(ctx.params[name])) or "")
             except configparser.Error:
                 continue
-            for option in ("log_file", "log_dir", "logfile", "logdir"):
-                value = parser.defaults().get(option, "").strip()
+            values = parser.defaults() if section == "DEFAULT" else \
+                (dict(parser.items(section)) if parser.has_section(section) else {})
+            for option in options:
+                value = values.get(option, "").strip()
                 if value:
-                    found[option.replace("logfile", "log_file").replace("logdir", "log_dir")] = value
-        log_file, log_dir = found.get("log_file"), found.get("log_dir")
+                    found[option] = value
+        return found
+
+    def _daemon_log(self, ctx: Context, program: str) -> Optional[str]:
+        """The daemon's own log file, as oslo.log derives it from its
+        configuration files ([DEFAULT] log_file and log_dir); None if it
+        logs to its output only."""
+        found = self.config_value(ctx, "DEFAULT", "log_file", "log_dir", "logfile", "logdir")
+        log_file = found.get("log_file") or found.get("logfile")
+        log_dir = found.get("log_dir") or found.get("logdir")
         if log_file:
             return log_file if log_file.startswith("/") or not log_dir else os.path.join(log_dir, log_file)
         if log_dir:
@@ -360,6 +369,8 @@ class NetworkAgent(Agent):
         mains = [i for i in (self._running(ctx),) if i is not None]
         mains += [i for i in proc.find(ctx.system, self._match(ctx))
                   if all(i.pid != m.pid for m in mains)]
+        # a rescheduling still polling would move things to the agent we stop
+        mains += proc.find(ctx.system, rescheduler(ctx.instance or self.name))
         proc.stop_processes(ctx.system, self._family(ctx, mains), ctx.budget, ctx.log,
                             os.path.basename(str(ctx.params.binary)))
         ctx.system.remove(self._pidfile(ctx))
@@ -371,6 +382,83 @@ class NetworkAgent(Agent):
 
     def started(self, ctx: Context) -> None:
         """After a successful start (the dhcp and l3 agents reschedule)."""
+
+
+def clean_stale_ports(ctx: Context, agent: NetworkAgent, kind: str) -> None:
+    """Delete this node's OVS ports of this agent type whose device is gone
+    (their namespace was deleted): internal ports with neutron's prefix and
+    an iface-id, never a VM's tap nor a working port.  Failures are logged."""
+    if ctx.system.which("ovs-vsctl") is None:
+        ctx.log.debug("port clean-up: no ovs-vsctl on this node")
+        return
+    from .reschedule import clean_ports
+    db = agent.config_value(ctx, "ovs", "ovsdb_connection").get("ovsdb_connection", "")
+
+    def runner(cmd: List[str]) -> Tuple[int, str, str]:
+        result = ctx.run(cmd, timeout=ctx.budget.cap(15.0))
+        return result.rc, result.stdout, result.stderr
+    clean_ports(kind, db, runner, lambda msg: ctx.log.info("clean-up: " + msg))
+
+
+def rescheduler(instance: str) -> proc.Matcher:
+    """The background rescheduling of this resource (see start_rescheduling)."""
+    def match(info: ProcInfo) -> bool:
+        argv = info.argv
+        return (info.alive and "mirantis_ocf.reschedule" in argv[:4]
+                and any(a == "--instance" and b == instance for a, b in zip(argv, argv[1:])))
+    return match
+
+
+def start_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
+    """Run the rescheduling tool detached: start never waits on the API.
+
+    The credentials go in a 0600 file (an openrc), never on its command
+    line; its messages go to the cluster's log (HA_LOGFILE or syslog) and
+    its output beside log_file (rescheduling.log).
+    """
+    p = ctx.params
+    if not p.reschedule:
+        return
+    import sys
+    rsctmp = ctx.environ.get("HA_RSCTMP") or DEFAULT_RSCTMP
+    ctx.system.ensure_dir(rsctmp, 0, 0)
+    openrc = os.path.join(rsctmp, f"{ctx.instance or agent.name}.openrc")
+    quoted = {k: "'" + str(v).replace("'", "'\\''") + "'" for k, v in (
+        ("OS_USERNAME", p.username), ("OS_PASSWORD", p.password),
+        ("OS_PROJECT_NAME", p.tenant), ("OS_TENANT_NAME", p.tenant), ("OS_AUTH_URL", p.os_auth_url))}
+    ctx.system.write_text(openrc, "".join(f"export {k}={v}\n" for k, v in quoted.items()), 0o600)
+    host = agent.config_value(ctx, "DEFAULT", "host").get("host") or ctx.system.hostname()
+    lib = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    argv = [sys.executable or "/usr/bin/python3", "-m", "mirantis_ocf.reschedule",
+            "--agent", kind, "--reschedule", "--remove-dead", "--host", host,
+            "--auth-config", openrc, "--wait", str(p.reschedule_wait),
+            "--endpoint-type", str(p.endpoint_type), "--instance", ctx.instance or agent.name]
+    log = os.path.join(os.path.dirname(str(p.log_file)), "rescheduling.log")
+    pid = ctx.system.spawn(argv, log_path=log, env={"PYTHONPATH": lib})
+    ctx.log.info(f"rescheduling {RESOURCES[kind]} of dead agents in the background "
+                 f"(pid {pid}, at most {p.reschedule_wait}s; output in {log})")
+
+
+RESOURCES = {"dhcp": "the networks", "l3": "the routers"}
+
+
+def rescheduling_params(project: str) -> Tuple[Param, ...]:
+    return (
+        Param("reschedule", "Move the dead agents' load here after start", type=Type.BOOLEAN,
+              default=True,
+              longdesc="After a successful start, move the networks (dhcp) or routers (l3) of "
+                       "dead agents of this type to this node's agent, through the Neutron API "
+                       "with the credentials above, and delete the dead agents (dhcp: only when "
+                       "something moved). It runs detached: start never waits for the API."),
+        Param("reschedule_wait", "How long the rescheduling may poll", type=Type.INTEGER,
+              default=150, checks=(lambda v: None if int(v) >= 1 else "must be at least 1",),
+              longdesc="Seconds the background rescheduling keeps polling for neutron-server "
+                       "to declare the old agent dead (its agent_down_time) and this one alive."),
+        Param("endpoint_type", "Which network endpoint of the catalogue", default="public",
+              checks=(lambda v: None if v in ("public", "internal", "admin")
+                      else "must be public, internal or admin",),
+              longdesc="The interface of the network endpoint in Keystone's catalogue."),
+    )
 
 
 LEVELS = (" CRITICAL ", " ERROR ", " WARNING ", " INFO ", " DEBUG ", " TRACE ")

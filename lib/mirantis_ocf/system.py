@@ -364,6 +364,10 @@ class System:
                 continue
         return found
 
+    def hostname(self) -> str:
+        import socket
+        return socket.gethostname()
+
     def primary_group(self, user: str) -> Optional[str]:
         """The name of a user's primary group (None if the user does not exist)."""
         import grp

@@ -25,6 +25,10 @@ def test_destdir_install_layout_and_bare_run(workdir: str) -> None:
             assert out == f.read()
         assert filecmp.cmp(os.path.join(lib_dir, "metadata", f"{name}.xml"), golden, shallow=False)
     assert os.path.isfile(os.path.join(lib_dir, "mirantis_ocf", "runner.py"))
+    # the rescheduling tool finds the library of its own install
+    tool = os.path.join(workdir, "usr/sbin/q-agent-cleanup")
+    rc, out, err = call(tool, "--help", {"OCF_ROOT": os.path.join(workdir, "usr/lib/ocf")})
+    assert rc == 0 and "--reschedule" in out and err == ""
 
 
 def test_meta_data_and_usage_as_nobody_with_no_environment() -> None:

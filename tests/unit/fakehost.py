@@ -285,6 +285,8 @@ class NetworkHost(FakeHost):
         self.tcp: Dict[int, List[int]] = {}      # pid -> remote ports, ESTABLISHED
         self.broker_up = True
         self.dies_at_start = ""                  # a last log line: the daemon exits at once
+        self.modes: Dict[str, int] = {}
+        self.background: List[Tuple[Tuple[str, ...], Optional[str], Dict[str, str]]] = []
         self.dirs: set = set()
         self.programs["ip"] = self._ip
         self.programs["ovs-vsctl"] = lambda host, argv: CommandResult(argv, 0, "", "")
@@ -293,6 +295,9 @@ class NetworkHost(FakeHost):
               user: Optional[str] = None, group: Optional[str] = None,
               env: Optional[Mapping[str, str]] = None) -> int:
         self.commands.append(tuple(argv))
+        if "mirantis_ocf.reschedule" in argv:      # the background rescheduling
+            self.background.append((tuple(argv), log_path, dict(env or {})))
+            return self.add_process("/usr/bin/python3.11", list(argv))
         self.spawned_as = (user, group)
         if self.dies_at_start:
             if log_path:
@@ -331,6 +336,13 @@ class NetworkHost(FakeHost):
 
     def ensure_file(self, path: str, uid: int, gid: int, mode: int = 0o640) -> None:
         self.files.setdefault(path, "")
+
+    def write_text(self, path: str, text: str, mode: int = 0o644) -> None:
+        self.files[path] = text
+        self.modes[path] = mode
+
+    def hostname(self) -> str:
+        return "node-1"
 
     def _ip(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         if argv[1:3] == ("netns", "delete") and argv[3] in self.netns:

@@ -29,7 +29,8 @@ def act(host: NetworkHost, agent: str, action: str, **params: str) -> Tuple[Exit
 
 
 def daemons(host: NetworkHost) -> list:
-    return [p for p in host.procs.values() if p.exe == "/usr/bin/python3.11"]
+    return [p for p in host.procs.values() if p.exe == "/usr/bin/python3.11"
+            and "mirantis_ocf.reschedule" not in p.argv]
 
 
 def test_start_launches_the_daemon_as_its_user_with_both_config_files() -> None:
@@ -239,3 +240,34 @@ def test_the_reason_comes_from_the_daemons_own_log_when_its_output_is_silent() -
     code, reason = act(host, "neutron-agent-dhcp", "start")
     assert code == ExitCode.ERR_GENERIC
     assert "died during start: ConfigFileValueError: x" in reason, reason
+
+
+def test_start_reschedules_in_the_background_with_credentials_in_a_private_file() -> None:
+    host = network_host("quantum-agent-dhcp")
+    host.files["/etc/quantum/quantum.conf"] = "[DEFAULT]\nhost = ctl-2\n"
+    code, _ = act(host, "quantum-agent-dhcp", "start", password="it's S3cret",
+                  os_auth_url="http://10.0.0.2:5000/v3")
+    assert code == ExitCode.SUCCESS
+    ((argv, log, env),) = host.background
+    assert argv[1:3] == ("-m", "mirantis_ocf.reschedule")
+    assert ("--agent", "dhcp") in zip(argv, argv[1:]) and "--reschedule" in argv
+    assert ("--host", "ctl-2") in zip(argv, argv[1:])
+    assert not any("S3cret" in a for a in argv)
+    openrc = argv[argv.index("--auth-config") + 1]
+    assert host.modes[openrc] == 0o600
+    from mirantis_ocf.reschedule import read_openrc
+    creds = read_openrc(host.files[openrc])
+    assert creds["OS_PASSWORD"] == "it's S3cret" and creds["OS_AUTH_URL"] == "http://10.0.0.2:5000/v3"
+    assert log == "/var/log/quantum/rescheduling.log" and env["PYTHONPATH"].endswith("lib")
+    # stop ends a rescheduling that still polls: it would feed a stopping agent
+    assert act(host, "quantum-agent-dhcp", "stop")[0] == ExitCode.SUCCESS
+    assert not any("mirantis_ocf.reschedule" in p.argv for p in host.procs.values())
+
+
+def test_no_rescheduling_when_turned_off_nor_for_ovs() -> None:
+    host = network_host("quantum-agent-l3")
+    assert act(host, "quantum-agent-l3", "start", reschedule="false")[0] == ExitCode.SUCCESS
+    assert host.background == []
+    host = network_host("quantum-agent-ovs")
+    assert act(host, "quantum-agent-ovs", "start")[0] == ExitCode.SUCCESS
+    assert host.background == []

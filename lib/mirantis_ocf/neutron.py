@@ -1,0 +1,271 @@
+"""Keystone and the Neutron v2.0 API, through the standard library's HTTP client.
+
+Only what rescheduling needs: a password token (Keystone v3, or v2.0 when
+the auth URL ends in /v2.0, as old configurations say), the network
+endpoint from the catalogue, and JSON requests.  Every call is bounded: a
+deadline for the whole session, a timeout per request, and a number of
+retries for what may pass (connection refused, timeouts, 502/503/504).
+A 401 gets one fresh token (it may have expired), then fails.  Every
+failure is an :class:`APIError` with a kind, an exit code and a message
+that carries no secret.
+"""
+from __future__ import annotations
+
+import json
+import time
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Optional, Tuple
+
+# exit codes of the command-line tool, one per kind of failure
+EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+RETRY_STATUS = (502, 503, 504)
+
+
+class APIError(Exception):
+    """A failure to talk to Keystone or Neutron; ``kind`` says which."""
+
+    codes = {"auth": EXIT_AUTH, "unreachable": EXIT_UNREACHABLE, "http": EXIT_ERROR,
+             "answer": EXIT_ERROR}
+
+    def __init__(self, kind: str, message: str, status: int = 0) -> None:
+        super().__init__(message)
+        self.kind = kind
+        self.status = status
+
+    @property
+    def exit_code(self) -> int:
+        return self.codes.get(self.kind, EXIT_ERROR)
+
+
+class Session:
+    """A token and an endpoint, renewed when the token is refused."""
+
+    def __init__(self, auth_url: str, username: str, password: str, project: str,
+                 deadline: float, retries: int = 5, pause: float = 2.0,
+                 interface: str = "public", region: str = "", domain: str = "default",
+                 request_timeout: float = 10.0, endpoint: str = "",
+                 log: Optional[Callable[[str], None]] = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], None] = time.sleep) -> None:
+        self.auth_url = auth_url.rstrip("/")
+        self.username = username
+        self.password = password
+        self.project = project
+        self.deadline = deadline            # a clock() value: nothing runs past it
+        self.retries = retries
+        self.pause = pause
+        self.interface = interface
+        self.region = region
+        self.domain = domain
+        self.request_timeout = request_timeout
+        self.fixed_endpoint = endpoint.rstrip("/")
+        self.log = log or (lambda msg: None)
+        self.clock = clock
+        self.sleep = sleep
+        self.token = ""
+        self.endpoint = ""
+
+    # --- HTTP ----------------------------------------------------------------------
+    def _http(self, method: str, url: str, body: Optional[Dict[str, Any]] = None,
+              headers: Optional[Dict[str, str]] = None) -> Tuple[int, Dict[str, str], bytes]:
+        """One request, retried while it may pass and time is left."""
+        import http.client
+        import urllib.parse
+        parts = urllib.parse.urlsplit(url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise APIError("answer", f"not an http(s) URL: {url}")
+        path = parts.path or "/"
+        if parts.query:
+            path += "?" + parts.query
+        data = json.dumps(body).encode() if body is not None else None
+        all_headers = {"Accept": "application/json", "User-Agent": "mirantis-ocf"}
+        if data is not None:
+            all_headers["Content-Type"] = "application/json"
+        all_headers.update(headers or {})
+        attempt = 0
+        while True:
+            attempt += 1
+            left = self.deadline - self.clock()
+            if left <= 0:
+                raise APIError("unreachable", f"{method} {self._shown(url)}: out of time")
+            timeout = max(min(self.request_timeout, left), 0.5)
+            conn_cls = http.client.HTTPSConnection if parts.scheme == "https" \
+                else http.client.HTTPConnection
+            conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
+            problem = ""
+            try:
+                conn.request(method, path, body=data, headers=all_headers)
+                resp = conn.getresponse()
+                payload = resp.read()
+                status = resp.status
+                answer_headers = {k.lower(): v for k, v in resp.getheaders()}
+            except (OSError, http.client.HTTPException) as exc:
+                problem = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+                status, answer_headers, payload = 0, {}, b""
+            finally:
+                conn.close()
+            if not problem and status not in RETRY_STATUS:
+                return status, answer_headers, payload
+            if problem == "":
+                problem = f"HTTP {status}"
+            if attempt > self.retries or self.deadline - self.clock() <= self.pause:
+                raise APIError("unreachable", f"{method} {self._shown(url)}: {problem} "
+                                              f"(after {attempt} attempts)")
+            self.log(f"{method} {self._shown(url)}: {problem}; retrying in {self.pause:g}s "
+                     f"({attempt}/{self.retries})")
+            self.sleep(self.pause)
+
+    @staticmethod
+    def _shown(url: str) -> str:
+        return url.split("?", 1)[0]
+
+    @staticmethod
+    def _json(payload: bytes, what: str) -> Any:
+        try:
+            return json.loads(payload.decode() or "null")
+        except ValueError:
+            raise APIError("answer", f"{what}: the answer is not JSON") from None
+
+    @staticmethod
+    def _message(payload: bytes) -> str:
+        """The error text of an OpenStack error body, short."""
+        try:
+            data = json.loads(payload.decode())
+        except ValueError:
+            return payload.decode(errors="replace").strip()[:200]
+        if isinstance(data, dict):
+            for value in data.values():
+                if isinstance(value, dict) and "message" in value:
+                    return str(value["message"])[:200]
+            if "message" in data:
+                return str(data["message"])[:200]
+        return str(data)[:200]
+
+    # --- Keystone ------------------------------------------------------------------
+    def authenticate(self) -> None:
+        """Get a token and the network endpoint (v2.0 if the URL says so, else v3)."""
+        if self.auth_url.endswith("/v2.0"):
+            token, catalog = self._auth_v2()
+        else:
+            token, catalog = self._auth_v3()
+        self.token = token
+        self.endpoint = self.fixed_endpoint or self._network_endpoint(catalog)
+
+    def _auth_v3(self) -> Tuple[str, List[Dict[str, Any]]]:
+        base = self.auth_url if self.auth_url.endswith("/v3") else self.auth_url + "/v3"
+        body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+            "name": self.username, "domain": {"id": self.domain}, "password": self.password}}},
+            "scope": {"project": {"name": self.project, "domain": {"id": self.domain}}}}}
+        status, headers, payload = self._http("POST", base + "/auth/tokens", body)
+        if status in (401, 403):
+            raise APIError("auth", f"Keystone refused the credentials of user {self.username} "
+                                   f"(HTTP {status}: {self._message(payload)})", status)
+        if status != 201 and status != 200:
+            raise APIError("http", f"Keystone v3 token request: HTTP {status}: "
+                                   f"{self._message(payload)}", status)
+        token = headers.get("x-subject-token", "")
+        data = self._json(payload, "Keystone v3 token")
+        if not token or not isinstance(data, dict) or "token" not in data:
+            raise APIError("answer", "Keystone v3 gave no token")
+        catalog = []
+        for service in data["token"].get("catalog") or []:
+            endpoints = [{"interface": e.get("interface", ""), "url": e.get("url", ""),
+                          "region": e.get("region_id") or e.get("region") or ""}
+                         for e in service.get("endpoints") or []]
+            catalog.append({"type": service.get("type", ""), "endpoints": endpoints})
+        return token, catalog
+
+    def _auth_v2(self) -> Tuple[str, List[Dict[str, Any]]]:
+        body = {"auth": {"passwordCredentials": {"username": self.username,
+                                                 "password": self.password},
+                         "tenantName": self.project}}
+        status, _, payload = self._http("POST", self.auth_url + "/tokens", body)
+        if status in (401, 403):
+            raise APIError("auth", f"Keystone refused the credentials of user {self.username} "
+                                   f"(HTTP {status}: {self._message(payload)})", status)
+        if status == 404:
+            raise APIError("http", f"Keystone has no v2.0 API at {self.auth_url} (HTTP 404): "
+                                   "use a v3 os_auth_url", status)
+        if status != 200:
+            raise APIError("http", f"Keystone v2.0 token request: HTTP {status}: "
+                                   f"{self._message(payload)}", status)
+        data = self._json(payload, "Keystone v2.0 token")
+        try:
+            access = data["access"]
+            token = access["token"]["id"]
+        except (KeyError, TypeError):
+            raise APIError("answer", "Keystone v2.0 gave no token") from None
+        catalog = []
+        for service in access.get("serviceCatalog") or []:
+            endpoints = []
+            for e in service.get("endpoints") or []:
+                for interface in ("public", "internal", "admin"):
+                    if e.get(interface + "URL"):
+                        endpoints.append({"interface": interface, "url": e[interface + "URL"],
+                                          "region": e.get("region", "")})
+            catalog.append({"type": service.get("type", ""), "endpoints": endpoints})
+        return token, catalog
+
+    def _network_endpoint(self, catalog: List[Dict[str, Any]]) -> str:
+        for service in catalog:
+            if service["type"] != "network":
+                continue
+            for e in service["endpoints"]:
+                if e["interface"] == self.interface and (not self.region or e["region"] == self.region):
+                    return str(e["url"]).rstrip("/")
+        raise APIError("answer", f"no {self.interface} network endpoint in Keystone's catalogue"
+                                 + (f" for region {self.region}" if self.region else ""))
+
+    # --- Neutron -------------------------------------------------------------------
+    def call(self, method: str, path: str, body: Optional[Dict[str, Any]] = None) -> Any:
+        """A Neutron API call (``path`` under /v2.0); its JSON answer (None if empty)."""
+        if not self.token:
+            self.authenticate()
+        for renewed in (False, True):
+            status, _, payload = self._http(method, f"{self.endpoint}/v2.0{path}", body,
+                                            {"X-Auth-Token": self.token})
+            if status == 401 and not renewed:
+                self.log("the token was refused (expired?): authenticating again")
+                self.authenticate()
+                continue
+            if status == 401:
+                raise APIError("auth", f"Neutron refused a fresh token: {self._message(payload)}",
+                               status)
+            if status >= 400:
+                raise APIError("http", f"{method} /v2.0{path}: HTTP {status}: "
+                                       f"{self._message(payload)}", status)
+            return self._json(payload, f"{method} /v2.0{path}") if payload else None
+        raise AssertionError("unreachable")
+
+    def agents(self, binary: str = "", agent_type: str = "") -> List[Dict[str, Any]]:
+        query = []
+        if binary:
+            query.append(f"binary={binary}")
+        if agent_type:
+            import urllib.parse
+            query.append("agent_type=" + urllib.parse.quote(agent_type))
+        answer = self.call("GET", "/agents" + ("?" + "&".join(query) if query else ""))
+        return list((answer or {}).get("agents") or [])
+
+    def dhcp_networks(self, agent_id: str) -> List[Dict[str, Any]]:
+        return list((self.call("GET", f"/agents/{agent_id}/dhcp-networks") or {}).get("networks") or [])
+
+    def add_dhcp_network(self, agent_id: str, network_id: str) -> None:
+        self.call("POST", f"/agents/{agent_id}/dhcp-networks", {"network_id": network_id})
+
+    def remove_dhcp_network(self, agent_id: str, network_id: str) -> None:
+        self.call("DELETE", f"/agents/{agent_id}/dhcp-networks/{network_id}")
+
+    def l3_routers(self, agent_id: str) -> List[Dict[str, Any]]:
+        return list((self.call("GET", f"/agents/{agent_id}/l3-routers") or {}).get("routers") or [])
+
+    def add_l3_router(self, agent_id: str, router_id: str) -> None:
+        self.call("POST", f"/agents/{agent_id}/l3-routers", {"router_id": router_id})
+
+    def remove_l3_router(self, agent_id: str, router_id: str) -> None:
+        self.call("DELETE", f"/agents/{agent_id}/l3-routers/{router_id}")
+
+    def delete_agent(self, agent_id: str) -> None:
+        self.call("DELETE", f"/agents/{agent_id}")

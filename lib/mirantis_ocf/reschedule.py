@@ -1,0 +1,372 @@
+"""Rescheduling networks and routers away from dead agents; stale OVS ports.
+
+When Pacemaker moves the single dhcp or l3 agent to another controller, a
+new agent registers with neutron-server, while the networks (dhcp) and
+routers (l3) stay bound to the old agent, now dead.  This module moves them
+to the live agent, through the Neutron API (:mod:`mirantis_ocf.neutron`),
+as Fuel's q-agent-cleanup.py did, without its bugs: the declared
+credentials are used, retries and time are bounded, and every failure is
+reported with an exit code.
+
+- :func:`plan` is the decision, a pure function over plain data.
+- :func:`run` polls the API until the local agent is alive and the other
+  agents of its type are dead (or the time is up), and moves what they hosted.
+- :func:`stale_ports` / :func:`clean_ports` find and remove this node's OVS
+  ports of an agent type whose device is gone (its namespace was deleted).
+- :func:`main` is the command-line tool, ``q-agent-cleanup``.
+
+Exit codes: 0 done (or nothing to do), 1 an API error, 2 usage, 3 Keystone
+refused the credentials, 4 the API was unreachable within the time, 5 some
+moves failed.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from .neutron import (EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE,
+                      APIError, Session)
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+AGENT_TYPES = {"dhcp": "DHCP agent", "l3": "L3 agent"}
+RESOURCE = {"dhcp": "network", "l3": "router"}
+# the OVS port names each agent type plugs (neutron's interface driver prefixes)
+PORT_PREFIXES = {"dhcp": ("tap",), "l3": ("qr-", "qg-")}
+
+
+class Plan:
+    """What one pass would do."""
+
+    __slots__ = ("target", "moves", "delete", "note")
+
+    def __init__(self, target: Optional[Dict[str, Any]], moves: List[Tuple[str, str]],
+                 delete: List[Dict[str, Any]], note: str) -> None:
+        self.target = target        # the live agent that receives everything
+        self.moves = moves          # (resource id, id of the dead agent it leaves)
+        self.delete = delete        # dead agents to delete
+        self.note = note            # why, in one line
+
+    def __repr__(self) -> str:
+        return f"Plan(target={self.target and self.target['id']}, moves={self.moves}, " \
+               f"delete={[a['id'] for a in self.delete]})"
+
+
+def plan(kind: str, agents: Sequence[Mapping[str, Any]], hosted: Mapping[str, Sequence[str]],
+         local_host: str, remove_dead: bool) -> Plan:
+    """Decide one pass.
+
+    ``agents``: this type's agents (id, host, alive); ``hosted``: agent id ->
+    the ids of the networks (dhcp) or routers (l3) bound to it.  The target
+    is the live agent on ``local_host`` (the one Pacemaker just started),
+    else the first live one by host name.  Everything bound to a dead agent
+    and to no live agent moves to the target.  Dead agents are deleted when
+    ``remove_dead``; for dhcp only if something moved, as Fuel did.
+    """
+    alive = sorted((dict(a) for a in agents if a.get("alive")), key=lambda a: str(a.get("host")))
+    dead = sorted((dict(a) for a in agents if not a.get("alive")), key=lambda a: str(a.get("host")))
+    if not dead:
+        return Plan(None, [], [], f"no dead {AGENT_TYPES[kind]}")
+    local = [a for a in alive if a.get("host") == local_host]
+    target = local[0] if local else (alive[0] if alive else None)
+    if target is None:
+        return Plan(None, [], [], f"no live {AGENT_TYPES[kind]} to move to")
+    served = {r for a in alive for r in hosted.get(a["id"], ())}
+    moves: List[Tuple[str, str]] = []
+    for agent in dead:
+        for resource in hosted.get(agent["id"], ()):
+            if resource not in served and all(resource != m[0] for m in moves):
+                moves.append((resource, agent["id"]))
+    delete = list(dead) if remove_dead and (kind == "l3" or moves) else []
+    note = (f"{len(moves)} {RESOURCE[kind]}(s) of {len(dead)} dead agent(s) to "
+            f"{target.get('host')}" if moves else f"nothing bound to the {len(dead)} dead agent(s)")
+    return Plan(target, moves, delete, note)
+
+
+def execute(kind: str, session: Session, p: Plan, dry_run: bool,
+            say: Callable[[str], None]) -> int:
+    """Carry a plan out (or, dry, only say it); the number of steps that failed."""
+    failed = 0
+    target: Dict[str, Any] = p.target or {}
+    for resource, dead_id in p.moves:
+        steps: List[Tuple[str, Callable[[], None]]]
+        if kind == "dhcp":
+            steps = [(f"add network {resource} to the DHCP agent on {target['host']}",
+                      lambda: session.add_dhcp_network(target["id"], resource)),
+                     (f"remove network {resource} from dead agent {dead_id}",
+                      lambda: session.remove_dhcp_network(dead_id, resource))]
+        else:   # a legacy router has one agent: unbind it first
+            steps = [(f"remove router {resource} from dead agent {dead_id}",
+                      lambda: session.remove_l3_router(dead_id, resource)),
+                     (f"add router {resource} to the L3 agent on {target['host']}",
+                      lambda: session.add_l3_router(target["id"], resource))]
+        for what, step in steps:
+            if dry_run:
+                say(f"would {what}")
+                continue
+            try:
+                step()
+                say(what)
+            except APIError as exc:
+                if exc.status == 409 or (exc.status == 404 and what.startswith("remove")):
+                    say(f"{what}: already done ({exc})")
+                    continue
+                say(f"FAILED to {what}: {exc}")
+                failed += 1
+                break
+    for agent in p.delete:
+        what = f"delete dead {AGENT_TYPES[kind]} {agent['id']} (host {agent.get('host')})"
+        if dry_run:
+            say(f"would {what}")
+            continue
+        try:
+            session.delete_agent(agent["id"])
+            say(what)
+        except APIError as exc:
+            if exc.status == 404:
+                continue
+            say(f"FAILED to {what}: {exc}")
+            failed += 1
+    return failed
+
+
+def hosted_by(kind: str, session: Session, agents: Sequence[Mapping[str, Any]]) -> Dict[str, List[str]]:
+    found = {}
+    for agent in agents:
+        items = session.dhcp_networks(agent["id"]) if kind == "dhcp" else session.l3_routers(agent["id"])
+        found[agent["id"]] = [str(i["id"]) for i in items]
+    return found
+
+
+def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run: bool,
+        interval: float, say: Callable[[str], None]) -> int:
+    """Pass after pass until the local agent is alive and every other agent
+    of its type is dead and handled, or the session's deadline."""
+    passes = 0
+    while True:
+        passes += 1
+        agents = session.agents(agent_type=AGENT_TYPES[kind])
+        mine = [a for a in agents if a.get("host") == local_host and a.get("alive")]
+        others = [a for a in agents if a.get("host") != local_host and a.get("alive")]
+        if mine or dry_run:
+            p = plan(kind, agents, hosted_by(kind, session, agents), local_host, remove_dead)
+            say(("dry run: " if dry_run else "") + p.note)
+            failed = execute(kind, session, p, dry_run, say)
+            if failed:
+                return EXIT_PARTIAL
+            if dry_run or not others:
+                return EXIT_OK
+            reason = f"live {AGENT_TYPES[kind]}(s) on {', '.join(str(a.get('host')) for a in others)}"
+        else:
+            reason = f"no live {AGENT_TYPES[kind]} on {local_host} yet"
+        if session.deadline - session.clock() < interval:
+            say(f"stopping after {passes} pass(es): {reason}")
+            return EXIT_OK if mine else EXIT_UNREACHABLE
+        if passes == 1:
+            say(f"waiting: {reason}")
+        session.sleep(interval)
+
+
+# --- OVS ports -------------------------------------------------------------------
+
+def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str) -> List[str]:
+    """Of ``ovs-vsctl list Interface`` rows, the ports of this agent type
+    whose device is gone: internal ports that neutron plugged (an iface-id),
+    named with the agent's prefix, now with ofport -1 or an error.  A VM's
+    tap (not internal) or a port still working is never one."""
+    found = []
+    for row in interfaces:
+        name = str(row.get("name", ""))
+        if not name.startswith(PORT_PREFIXES[kind]) or row.get("type") != "internal":
+            continue
+        if "iface-id" not in (row.get("external_ids") or {}):
+            continue
+        if row.get("ofport") in (-1, "-1") or row.get("error"):
+            found.append(name)
+    return found
+
+
+def ovs_interfaces(text: str) -> List[Dict[str, Any]]:
+    """Parse ``ovs-vsctl --format=json list Interface`` (OVSDB's JSON cells)."""
+    import json
+    data = json.loads(text)
+    rows = []
+    for values in data.get("data", []):
+        row = {}
+        for heading, cell in zip(data.get("headings", []), values):
+            row[heading] = _cell(cell)
+        rows.append(row)
+    return rows
+
+
+def _cell(cell: Any) -> Any:
+    if isinstance(cell, list) and len(cell) == 2 and cell[0] == "map":
+        return {k: _cell(v) for k, v in cell[1]}
+    if isinstance(cell, list) and len(cell) == 2 and cell[0] == "set":
+        items = [_cell(v) for v in cell[1]]
+        return items[0] if len(items) == 1 else (None if not items else items)
+    if isinstance(cell, list) and len(cell) == 2 and cell[0] == "uuid":
+        return cell[1]
+    return cell
+
+
+def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str, str]],
+                say: Callable[[str], None], dry_run: bool = False) -> int:
+    """Delete this node's stale ports of this agent type; the number that failed."""
+    vsctl = ["ovs-vsctl", "--timeout=10"] + ([f"--db={db}"] if db else [])
+    rc, out, err = runner(vsctl + ["--format=json", "--columns=name,type,ofport,error,external_ids",
+                                   "list", "Interface"])
+    if rc != 0:
+        say(f"port clean-up: ovs-vsctl failed: {(err or out).strip()[:200]}")
+        return 1
+    failed = 0
+    for name in stale_ports(ovs_interfaces(out), kind):
+        if dry_run:
+            say(f"would delete stale OVS port {name}")
+            continue
+        rc, out, err = runner(vsctl + ["--if-exists", "del-port", name])
+        if rc == 0:
+            say(f"deleted stale OVS port {name}")
+        else:
+            say(f"FAILED to delete OVS port {name}: {(err or out).strip()[:200]}")
+            failed += 1
+    return failed
+
+
+# --- the command-line tool --------------------------------------------------------------
+
+def read_openrc(text: str) -> Dict[str, str]:
+    """``export OS_X=value`` lines (quotes stripped), as Fuel's -c/--auth-config read."""
+    import shlex
+    found = {}
+    for line in text.splitlines():
+        line = line.strip()
+        if line.startswith("export "):
+            line = line[len("export "):]
+        if "=" not in line or line.startswith("#"):
+            continue
+        name, _, value = line.partition("=")
+        try:
+            words = shlex.split(value)
+        except ValueError:
+            continue
+        found[name.strip()] = words[0] if words else ""
+    return found
+
+
+def parser() -> Any:
+    import argparse
+    ap = argparse.ArgumentParser(
+        prog="q-agent-cleanup",
+        description="Move the networks (dhcp) or routers (l3) of dead Neutron agents to the "
+                    "live agent on this host, delete the dead agents, and remove this host's "
+                    "stale OVS ports of the agent type.",
+        epilog="Credentials come from --auth-config (export OS_USERNAME=... lines, as in an "
+               "openrc file) or the OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (or "
+               "OS_TENANT_NAME) and OS_AUTH_URL environment variables; never from the command "
+               "line. Exit codes: 0 done or nothing to do, 1 API error, 2 usage, 3 credentials "
+               "refused, 4 API unreachable or the local agent never came alive, 5 some moves "
+               "failed.")
+    ap.add_argument("-a", "--agent", required=True, choices=sorted(AGENT_TYPES),
+                    help="the agent type")
+    ap.add_argument("--reschedule", action="store_true",
+                    help="move networks/routers from dead agents to the live one on this host")
+    ap.add_argument("--remove-dead", action="store_true",
+                    help="delete the dead agents (dhcp: only when something was moved)")
+    ap.add_argument("--cleanup-ports", action="store_true",
+                    help="delete this host's OVS ports of this agent type whose device is gone")
+    ap.add_argument("--host", default="",
+                    help="this host's name as the agents report it (default: the hostname)")
+    ap.add_argument("-c", "--auth-config", default="", help="an openrc-style file")
+    ap.add_argument("--wait", type=float, default=150.0,
+                    help="seconds to keep polling for the old agent to be declared dead and "
+                         "for the local one to be alive (default 150)")
+    ap.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
+    ap.add_argument("--retries", type=int, default=5, help="retries of one API call")
+    ap.add_argument("--sleep", type=float, default=2.0, help="seconds between two retries")
+    ap.add_argument("--endpoint-type", default="public", choices=("public", "internal", "admin"))
+    ap.add_argument("--region", default="")
+    ap.add_argument("--ovsdb", default="", help="ovs-vsctl --db (default: its own)")
+    ap.add_argument("-n", "--dry-run", "--noop", action="store_true",
+                    help="print what would be done, change nothing")
+    ap.add_argument("-l", "--log", default="", help="also append the messages to this file")
+    ap.add_argument("--instance", default="", help="tag of the log lines (the OCF resource)")
+    return ap
+
+
+def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, str]] = None) -> int:
+    environ = dict(os.environ if environ is None else environ)
+    ap = parser()
+    try:
+        args = ap.parse_args(argv)
+    except SystemExit as exc:
+        return EXIT_USAGE if exc.code else EXIT_OK
+    if not (args.reschedule or args.cleanup_ports):
+        ap.print_usage(sys.stderr)
+        print("q-agent-cleanup: nothing to do: give --reschedule and/or --cleanup-ports",
+              file=sys.stderr)
+        return EXIT_USAGE
+    from .log import Log
+    if args.log:
+        environ["HA_LOGFILE"] = args.log
+    log = Log("q-agent-cleanup", args.instance or args.agent, environ)
+    interactive = not (environ.get("HA_LOGFILE") or environ.get("HA_LOGFACILITY"))
+
+    def say(msg: str) -> None:
+        if interactive:
+            print(msg, flush=True)
+        else:
+            log.info(msg)
+
+    host = args.host or _hostname()
+    code = EXIT_OK
+    if args.cleanup_ports:
+        from .system import System
+
+        def runner(cmd: List[str]) -> Tuple[int, str, str]:
+            result = System().run(cmd, timeout=15)
+            return result.rc, result.stdout, result.stderr
+        if clean_ports(args.agent, args.ovsdb, runner, say, args.dry_run):
+            code = EXIT_PARTIAL
+    if not args.reschedule:
+        return code
+    creds = dict(environ)
+    if args.auth_config:
+        try:
+            with open(args.auth_config, encoding="utf-8") as f:
+                creds.update(read_openrc(f.read()))
+        except OSError as exc:
+            say(f"cannot read {args.auth_config}: {exc.strerror}")
+            return EXIT_USAGE
+    missing = [n for n in ("OS_USERNAME", "OS_PASSWORD", "OS_AUTH_URL") if not creds.get(n)]
+    project = creds.get("OS_PROJECT_NAME") or creds.get("OS_TENANT_NAME") or ""
+    if missing or not project:
+        say("missing credentials: " + ", ".join(missing + ([] if project else ["OS_PROJECT_NAME"])))
+        return EXIT_USAGE
+    log.add_secrets([creds["OS_PASSWORD"]])
+    import time
+    session = Session(creds["OS_AUTH_URL"], creds["OS_USERNAME"], creds["OS_PASSWORD"], project,
+                      deadline=time.monotonic() + max(args.wait, 1.0), retries=args.retries,
+                      pause=args.sleep, interface=args.endpoint_type, region=args.region,
+                      log=say)
+    try:
+        result = run(args.agent, session, host, args.remove_dead, args.dry_run,
+                     args.interval, say)
+    except APIError as exc:
+        say(f"error: {exc}")
+        return exc.exit_code
+    return result if result != EXIT_OK else code
+
+
+def _hostname() -> str:
+    import socket
+    return socket.gethostname()
+
+
+__all__ = ["Plan", "plan", "execute", "run", "stale_ports", "clean_ports", "main",
+           "EXIT_ERROR"]
+
+if __name__ == "__main__":
+    sys.exit(main())

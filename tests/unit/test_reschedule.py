@@ -1,0 +1,242 @@
+"""Rescheduling: the pure plan, OVS port selection, the openrc reader, the
+command line, and the HTTP client's error paths.
+
+The client's error paths run against a small HTTP server on loopback that
+answers as Keystone and Neutron document (a stand-in: the unit tier starts
+no daemon).  The agent tier runs the same code against a real Keystone and
+neutron-server.
+"""
+import io
+import json
+import threading
+from contextlib import redirect_stderr, redirect_stdout
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Dict, Iterator, List, Tuple
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mirantis_ocf import reschedule as rs
+from mirantis_ocf.neutron import EXIT_AUTH, EXIT_UNREACHABLE, APIError, Session
+
+
+def agent(aid: str, host: str, alive: bool) -> Dict[str, Any]:
+    return {"id": aid, "host": host, "alive": alive}
+
+
+# --- the plan ---------------------------------------------------------------------
+
+def test_the_local_live_agent_receives_what_dead_agents_hosted() -> None:
+    agents = [agent("a", "ctl-1", False), agent("b", "ctl-2", True), agent("c", "ctl-3", True)]
+    p = rs.plan("dhcp", agents, {"a": ["n1", "n2"], "b": ["n2"], "c": []}, "ctl-3", True)
+    assert p.target is not None and p.target["id"] == "c"
+    assert p.moves == [("n1", "a")]                 # n2 is still served by b
+    assert [d["id"] for d in p.delete] == ["a"]
+
+
+def test_dhcp_deletes_dead_agents_only_when_something_moved_l3_always() -> None:
+    agents = [agent("a", "ctl-1", False), agent("b", "ctl-2", True)]
+    assert rs.plan("dhcp", agents, {"a": [], "b": []}, "ctl-2", True).delete == []
+    assert [d["id"] for d in rs.plan("l3", agents, {"a": [], "b": []}, "ctl-2", True).delete] == ["a"]
+    assert rs.plan("l3", agents, {"a": ["r"], "b": []}, "ctl-2", False).delete == []
+
+
+def test_nothing_moves_without_a_live_agent_or_without_a_dead_one() -> None:
+    dead_only = [agent("a", "ctl-1", False)]
+    p = rs.plan("l3", dead_only, {"a": ["r1"]}, "ctl-2", True)
+    assert (p.target, p.moves, p.delete) == (None, [], [])
+    live_only = [agent("a", "ctl-1", True)]
+    assert rs.plan("l3", live_only, {"a": ["r1"]}, "ctl-1", True).moves == []
+
+
+def test_without_a_local_agent_the_first_live_one_by_host_is_the_target() -> None:
+    agents = [agent("a", "ctl-1", False), agent("z", "ctl-9", True), agent("m", "ctl-5", True)]
+    p = rs.plan("dhcp", agents, {"a": ["n"], "m": [], "z": []}, "elsewhere", False)
+    assert p.target is not None and p.target["host"] == "ctl-5"
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from("abcdef"), st.booleans(),
+                          st.lists(st.sampled_from(["n1", "n2", "n3", "n4"]), max_size=4)),
+                min_size=1, max_size=6, unique_by=lambda t: t[0]),
+       st.sampled_from("abcdefg"), st.sampled_from(["dhcp", "l3"]), st.booleans())
+def test_every_orphan_moves_once_to_a_live_agent(spec: List[Tuple[str, bool, List[str]]], local: str,
+                                                 kind: str, remove_dead: bool) -> None:
+    agents = [agent(a, f"host-{a}", alive) for a, alive, _ in spec]
+    hosted = {a: list(dict.fromkeys(items)) for a, _, items in spec}
+    p = rs.plan(kind, agents, hosted, f"host-{local}", remove_dead)
+    alive = {a for a, up, _ in spec if up}
+    served = {r for a in alive for r in hosted[a]}
+    orphans = {r for a, up, _ in spec if not up for r in hosted[a]} - served
+    moved = [r for r, _ in p.moves]
+    assert len(moved) == len(set(moved))
+    dead = {a for a, up, _ in spec if not up}
+    if alive and dead:
+        assert p.target is not None and p.target["id"] in alive
+        assert set(moved) == orphans
+        if f"host-{local}" in {f"host-{a}" for a in alive}:
+            assert p.target["host"] == f"host-{local}"
+    else:
+        assert moved == [] and p.delete == [] and p.target is None
+    assert all(d["id"] not in alive for d in p.delete)
+    if p.delete and kind == "dhcp":
+        assert moved
+
+
+# --- OVS ports ------------------------------------------------------------------------
+
+OVS_JSON = json.dumps({"headings": ["name", "type", "ofport", "error", "external_ids"], "data": [
+    ["tap1234567890a", "internal", -1, "could not open network device tap1234567890a (No such device)",
+     ["map", [["iface-id", "p1"], ["attached-mac", "fa:16:3e:00:00:01"]]]],
+    ["tap2234567890a", "internal", 3, ["set", []], ["map", [["iface-id", "p2"]]]],
+    ["tap3234567890a", "", -1, "no such device", ["map", [["iface-id", "vm"]]]],
+    ["qr-1234567890a", "internal", -1, ["set", []], ["map", [["iface-id", "p3"]]]],
+    ["tap4234567890a", "internal", -1, ["set", []], ["map", []]],
+    ["br-int", "internal", 65534, ["set", []], ["map", []]],
+]})
+
+
+def test_only_gone_internal_neutron_ports_of_the_type_are_stale() -> None:
+    rows = rs.ovs_interfaces(OVS_JSON)
+    assert rows[1]["error"] is None and rows[0]["external_ids"]["iface-id"] == "p1"
+    assert rs.stale_ports(rows, "dhcp") == ["tap1234567890a"]   # not a working port, a VM tap,
+    assert rs.stale_ports(rows, "l3") == ["qr-1234567890a"]     # nor a port neutron did not plug
+
+
+def test_clean_ports_deletes_the_stale_ones_and_dry_run_deletes_nothing() -> None:
+    calls: List[List[str]] = []
+
+    def runner(cmd: List[str]) -> Tuple[int, str, str]:
+        calls.append(cmd)
+        return (0, OVS_JSON, "") if "list" in cmd else (0, "", "")
+    said: List[str] = []
+    assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append, dry_run=True) == 0
+    assert len(calls) == 1 and said == ["would delete stale OVS port tap1234567890a"]
+    assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append) == 0
+    assert calls[-1][-3:] == ["--if-exists", "del-port", "tap1234567890a"]
+    assert "--db=unix:/x.sock" in calls[-1]
+
+
+# --- the command line -------------------------------------------------------------------
+
+def test_openrc_lines_are_read_with_quotes() -> None:
+    text = "# admin\nexport OS_USERNAME='neutron'\nexport OS_PASSWORD='it'\\''s \"x\"'\nOS_AUTH_URL=http://k:5000/v3\n"
+    assert rs.read_openrc(text) == {"OS_USERNAME": "neutron", "OS_PASSWORD": "it's \"x\"",
+                                    "OS_AUTH_URL": "http://k:5000/v3"}
+
+
+def cli(*argv: str, env: Dict[str, str] = {}) -> Tuple[int, str, str]:  # noqa: B006
+    out, err = io.StringIO(), io.StringIO()
+    with redirect_stdout(out), redirect_stderr(err):
+        code = rs.main(list(argv), environ=dict(env))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_help_usage_and_missing_credentials() -> None:
+    code, out, _ = cli("--help")
+    assert code == 0 and "--dry-run" in out and "Exit codes" in out
+    assert cli()[0] == 2                                  # no --agent
+    assert cli("--agent", "dhcp")[0] == 2                 # nothing to do
+    code, out, err = cli("--agent", "dhcp", "--reschedule")
+    assert code == 2 and "missing credentials" in out + err and "Traceback" not in out + err
+
+
+# --- the client's failures, against documented answers ------------------------------------------
+
+class Fake(BaseHTTPRequestHandler):
+    """Keystone v3 and Neutron, as documented: 201 with X-Subject-Token; 401
+    with an error body for a wrong password or a refused token."""
+    tokens: Dict[str, bool] = {}
+    issued = 0
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+    def _send(self, status: int, body: Any, headers: Dict[str, str] = {}) -> None:  # noqa: B006
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        for k, v in headers.items():
+            self.send_header(k, v)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_POST(self) -> None:
+        body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/v2.0/tokens":
+            return self._send(404, {"error": {"code": 404, "message": "The resource could not be found."}})
+        password = body["auth"]["identity"]["password"]["user"]["password"]
+        if password != "right":
+            return self._send(401, {"error": {"code": 401, "title": "Unauthorized",
+                                              "message": "The request you have made requires authentication."}})
+        Fake.issued += 1
+        token = f"tok{Fake.issued}"
+        Fake.tokens[token] = True
+        port = self.server.server_address[1]
+        self._send(201, {"token": {"catalog": [{"type": "network", "endpoints": [
+            {"interface": "public", "region_id": "RegionOne", "url": f"http://127.0.0.1:{port}/"}]}]}},
+            {"X-Subject-Token": token})
+
+    def do_GET(self) -> None:
+        if not Fake.tokens.get(self.headers.get("X-Auth-Token", "")):
+            return self._send(401, {"error": {"code": 401, "message": "Token expired"}})
+        self._send(200, {"agents": [{"id": "a1", "host": "h", "alive": True, "agent_type": "DHCP agent"}]})
+
+
+@pytest.fixture
+def fake_api() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Fake)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def session(url: str, password: str = "right", deadline: float = 30.0) -> Session:
+    import time
+    return Session(url, "neutron", password, "services", deadline=time.monotonic() + deadline,
+                   retries=2, pause=0.01)
+
+
+def test_a_wrong_password_is_an_auth_error(fake_api: str) -> None:
+    with pytest.raises(APIError) as caught:
+        session(fake_api, "wrong").agents()
+    assert caught.value.exit_code == EXIT_AUTH and "refused the credentials of user neutron" in str(caught.value)
+    assert "wrong" not in str(caught.value)
+
+
+def test_an_expired_token_is_renewed_once(fake_api: str) -> None:
+    s = session(fake_api)
+    assert s.agents()[0]["id"] == "a1"
+    Fake.tokens[s.token] = False                          # expired
+    assert s.agents()[0]["id"] == "a1"
+    assert Fake.tokens[s.token]                           # a fresh one
+
+
+def test_v2_auth_url_on_a_v3_only_keystone_says_so(fake_api: str) -> None:
+    with pytest.raises(APIError) as caught:
+        session(fake_api + "/v2.0").agents()
+    assert "no v2.0 API" in str(caught.value)
+
+
+def test_an_unreachable_api_fails_within_its_retries() -> None:
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]                         # nothing listens there
+    with pytest.raises(APIError) as caught:
+        session(f"http://127.0.0.1:{port}").agents()
+    assert caught.value.exit_code == EXIT_UNREACHABLE and "after 3 attempts" in str(caught.value)
+
+
+def test_the_tool_reports_failures_with_exit_codes_and_no_traceback(fake_api: str) -> None:
+    env = {"OS_USERNAME": "neutron", "OS_PASSWORD": "wrong", "OS_PROJECT_NAME": "services",
+           "OS_AUTH_URL": fake_api}
+    code, out, err = cli("--agent", "dhcp", "--reschedule", "--wait", "5", "--sleep", "0.01", env=env)
+    assert code == EXIT_AUTH and "Traceback" not in out + err and "wrong" not in out + err
+    env["OS_PASSWORD"] = "right"
+    code, out, err = cli("--agent", "dhcp", "--reschedule", "--dry-run", "--host", "h", env=env)
+    assert code == 0 and "dry run: no dead DHCP agent" in out

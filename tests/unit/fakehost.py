@@ -164,6 +164,9 @@ class MySQLHost(FakeHost):
         self.claims: Dict[str, str] = {}      # CIB claim id -> holder
         self.sql_calls: List[Tuple[str, str, str]] = []
         self.cluster_status = "Primary"
+        self.joining_polls = 0                # queries answered "Joined" before "Synced"
+        self.writes_view = False              # the server writes gvwstate.dat when it joins
+        self.turn_held: List[bool] = []       # at each "Joined" answer: was a join turn claimed?
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
                               "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover})
 
@@ -190,6 +193,8 @@ class MySQLHost(FakeHost):
               user: Optional[str] = None, group: Optional[str] = None,
               env: Optional[Mapping[str, str]] = None) -> int:
         self.commands.append(tuple(argv))
+        if self.writes_view:
+            self.files[f"{self.DATADIR}/gvwstate.dat"] = f"my_uuid: {self.next_pid}\n"
         server = [a for a in argv[1:] if a != "--skip-kill-mysqld"]
         if argv[0].endswith("mysqld_safe"):
             wrapper = self.add_process("/usr/bin/dash", ["/bin/sh", *argv])
@@ -206,8 +211,13 @@ class MySQLHost(FakeHost):
         self.sql_calls.append((socket, user, password))
         if not self.server_running():
             raise ConnectionRefusedError(2002, f"Can't connect to local server through socket '{socket}'")
+        state = "Synced"
+        if self.joining_polls > 0:
+            self.joining_polls -= 1
+            self.turn_held.append(any("join" in k for k in self.claims))
+            state = "Joined"
         status = [("wsrep_cluster_status", self.cluster_status), ("wsrep_ready", "ON"),
-                  ("wsrep_local_state_comment", "Synced")]
+                  ("wsrep_local_state_comment", state)]
         return [status] + [[("1",)] for _ in statements[1:]]
 
     # programs

@@ -3,6 +3,8 @@ import io
 import signal
 from typing import Tuple
 
+import pytest
+
 from fakehost import MySQLHost
 from support import load_agent
 from mirantis_ocf.codes import ExitCode
@@ -133,3 +135,18 @@ def test_a_finished_joiners_turn_is_released_by_the_next() -> None:
     host.claims["mirantis-claim-galera-join-p_mysql"] = "node3"   # node3 joined, crashed before freeing it
     assert act(host, "start")[0] == ExitCode.SUCCESS
     assert host.now - 1000.0 < 5 and host.claims == {}
+
+
+@pytest.mark.parametrize("writes_view", [True, False])
+def test_a_joiner_hands_its_turn_on_once_it_is_a_member(writes_view: bool) -> None:
+    """gvwstate.dat, written at each primary view, frees the turn before
+    Synced; without it the turn is kept until Synced."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.files[f"{host.DATADIR}/gvwstate.dat"] = "my_uuid: from-before-the-crash\n"
+    host.writes_view = writes_view
+    host.joining_polls = 3
+    assert act(host, "start")[0] == ExitCode.SUCCESS
+    assert host.turn_held == [not writes_view] * 3
+    assert host.claims == {}

@@ -72,8 +72,10 @@ class GaleraNode:
         inside = os.path.dirname(self.datadir)
         return os.path.join(self.root, os.path.relpath(path, inside))
 
-    def prepare(self) -> None:
-        """A fresh datadir and my.cnf (1-2 s): install-db, then a bootstrap SQL run."""
+    def prepare(self, extra_sql: str = "") -> None:
+        """A fresh datadir and my.cnf (1-2 s): install-db, then a bootstrap SQL run
+        (BOOTSTRAP_SQL, then ``extra_sql``: e.g. more users, made before any
+        server runs, so every node of a Galera cluster has them)."""
         shutil.rmtree(self.root, ignore_errors=True)
         os.makedirs(os.path.join(self.root, "data"))
         os.makedirs(os.path.join(self.root, "run"))
@@ -90,7 +92,7 @@ class GaleraNode:
         subprocess.run(["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={real_data}",
                         "--user=mysql", "--bootstrap", "--innodb-log-file-size=16M",
                         "--skip-networking", "--log-error=" + os.path.join(self.root, "bootstrap.err")],
-                       input=BOOTSTRAP_SQL, text=True, check=True, capture_output=True)
+                       input=BOOTSTRAP_SQL + extra_sql, text=True, check=True, capture_output=True)
         subprocess.run(["chown", "-R", "mysql:mysql", real_data], check=True)
 
     def params(self, **more: str) -> Dict[str, str]:

@@ -174,6 +174,52 @@ class NetnsCluster:
         self._script(["node-start", *ns], timeout=timeout)
         self._remember()
 
+    # --- the nodes' network (their namespaces outlive node_kill/powerloss) ---------
+
+    SWITCH_NETNS = f"{NETNS_PREFIX}sw"
+    BRIDGE = "mocfbr0"
+
+    @staticmethod
+    def _ip(*args: str, check: bool = True) -> "subprocess.CompletedProcess[str]":
+        proc = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=30,
+                              check=False)
+        if check and proc.returncode != 0:
+            raise AssertionError(f"ip {' '.join(args)} exited {proc.returncode}: "
+                                 f"{proc.stderr.strip()}")
+        return proc
+
+    def cable(self, n: int, plugged: bool) -> None:
+        """Plug or unplug node n's cable: its port on the switch (the veth
+        peer "nN" in the switch namespace) up or down.  node_kill() and
+        powerloss() kill the processes only: the node's network namespace,
+        with every address on eth0 (a virtual IP...), stays and keeps
+        answering ARP and TCP.  Unplug a killed node to make it silent, as a
+        machine without power is."""
+        self._ip("-n", self.SWITCH_NETNS, "link", "set", f"n{n}", "up" if plugged else "down")
+
+    def reset_network(self, n: int) -> None:
+        """Node n's network as after a reboot: eth0 keeps only the node's own
+        address, every other device (OVS taps, bridges...) is deleted.  For a
+        node that is down (its namespace outlived it); plug it with cable()."""
+        ns = self.netns(n)
+        out = self._ip("-n", ns, "-o", "link", "show").stdout
+        for line in out.splitlines():
+            name = line.split(":")[1].strip().split("@")[0]
+            if name not in ("lo", "eth0"):
+                self._ip("-n", ns, "link", "del", name, check=False)
+        out = self._ip("-n", ns, "-o", "-4", "addr", "show", "dev", "eth0").stdout
+        for line in out.splitlines():
+            cidr = line.split()[3]
+            if cidr.split("/")[0] != self.addr(n):
+                self._ip("-n", ns, "addr", "del", cidr, "dev", "eth0", check=False)
+        self._ip("-n", ns, "link", "set", "eth0", "up")
+
+    def switch_address(self, cidr: str) -> None:
+        """Give the switch namespace's bridge an address (idempotent), so
+        that a client in that namespace (ip netns exec mocf-sw ...) reaches
+        the nodes from outside them.  Gone with the namespaces at stop()."""
+        self._ip("-n", self.SWITCH_NETNS, "addr", "replace", cidr, "dev", self.BRIDGE)
+
     def wait_online(self, timeout: int = 90) -> None:
         """Until every running node sees every running node online, one DC."""
         self._script(["wait-online", timeout], timeout=timeout + 30)

@@ -10,6 +10,16 @@ LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
 AGENTS    := $(notdir $(wildcard agents/*))
 LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
 SBINDIR   := $(DESTDIR)/usr/sbin
+MANDIR    ?= /usr/share/man
+
+# The version lives in setup.cfg; the Debian changelog's upstream part must agree.
+PACKAGE     := mirantis-ocf-agents
+VERSION     := $(shell sed -n 's/^version *= *//p' setup.cfg)
+DEB_VERSION  = $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
+# What the packages are built from (a copy: the build never writes into the checkout).
+PKG_SOURCES := Makefile setup.cfg pyproject.toml README.md agents lib tools
+# Package builds run make again: none of this make's flags or variables leak into them.
+CLEAN_ENV   := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
 
 # Debian packages the agents and the test tiers need.
 APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2-utils \
@@ -17,16 +27,20 @@ APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2
             pcs curl procps iproute2 util-linux mariadb-server galera-4 rsync socat lsof \
             neutron-openvswitch-agent neutron-dhcp-agent neutron-l3-agent \
             neutron-metadata-agent rabbitmq-server openvswitch-switch dnsmasq-base \
-            neutron-server keystone
+            neutron-server keystone \
+            debhelper dpkg-dev fakeroot rpm cpio man-db
 
 .PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
-        typecheck readme bench demo demo-stop clean
+        typecheck readme bench demo demo-stop demo-failover demo-powerloss clean deb rpm
 
 all:
-	@echo "targets: install check check-unit check-agents check-cluster golden bench demo demo-stop"
+	@echo "targets: install check check-unit check-agents check-cluster golden bench demo demo-failover demo-powerloss demo-stop deb rpm"
 
 # The meta-data is rendered once here, from the installed agent itself, so
 # that `meta-data` costs no more than the interpreter's start (see runner.py).
+# -B: no __pycache__ is written into $(DESTDIR) (a package must not ship one).
+# The man pages, ocf_mirantis_<agent>(7) and q-agent-cleanup(8), are rendered
+# from the agents' meta-data; uncompressed (dh_compress and brp-compress gzip them).
 install:
 	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf $(LIBDIR)/metadata
 	install -m 0644 $(LIBFILES) $(LIBDIR)/mirantis_ocf/
@@ -35,15 +49,18 @@ install:
 	install -m 0755 tools/q-agent-cleanup $(SBINDIR)/q-agent-cleanup
 	@for a in $(AGENTS); do \
 	    rm -f $(LIBDIR)/metadata/$$a.xml; \
-	    env -i $(PYTHON) $(AGENTDIR)/$$a meta-data > $(LIBDIR)/metadata/$$a.xml.tmp \
+	    env -i $(PYTHON) -B $(AGENTDIR)/$$a meta-data > $(LIBDIR)/metadata/$$a.xml.tmp \
 	        && chmod 0644 $(LIBDIR)/metadata/$$a.xml.tmp \
 	        && mv $(LIBDIR)/metadata/$$a.xml.tmp $(LIBDIR)/metadata/$$a.xml || exit 1; \
 	done
+	$(PYTHON) -B tools/agent-reference.py --man $(DESTDIR)$(MANDIR) > /dev/null
 
 uninstall:
 	rm -f $(addprefix $(AGENTDIR)/,$(AGENTS))
 	rm -f $(SBINDIR)/q-agent-cleanup
 	rm -rf $(LIBDIR)
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/ocf_$(PROVIDER)_,$(addsuffix .7,$(AGENTS)))
+	rm -f $(DESTDIR)$(MANDIR)/man8/q-agent-cleanup.8
 	-rmdir $(AGENTDIR) 2>/dev/null
 
 # Install only what is missing, so a second run costs nothing.  The packages'
@@ -94,11 +111,46 @@ bench: deps install
 	$(PYTHON) bench/network.py
 	$(PYTHON) bench/galera.py
 
+# The seed's whole configuration on the 3-node namespace cluster (tools/demo.py).
 demo: deps install
 	tools/demo.sh start
 
+demo-failover:
+	tools/demo.sh failover
+
+demo-powerloss:
+	tools/demo.sh powerloss
+
 demo-stop:
 	tools/demo.sh stop
+
+# The Debian package, built by dpkg-buildpackage from a copy of the sources
+# with packaging/debian as its debian/; the .deb lands in dist/.
+deb:
+	@test "$(DEB_VERSION)" != "" || { echo "no version in packaging/debian/changelog" >&2; exit 1; }
+	@test "$(firstword $(subst -, ,$(DEB_VERSION)))" = "$(VERSION)" || { echo \
+	    "packaging/debian/changelog says $(DEB_VERSION), setup.cfg $(VERSION): add an entry" >&2; \
+	    exit 1; }
+	rm -rf build/deb && mkdir -p build/deb/$(PACKAGE)-$(VERSION) dist
+	tar -cf - --exclude=__pycache__ $(PKG_SOURCES) | tar -xf - -C build/deb/$(PACKAGE)-$(VERSION)
+	cp -R packaging/debian build/deb/$(PACKAGE)-$(VERSION)/debian
+	cd build/deb/$(PACKAGE)-$(VERSION) && $(CLEAN_ENV) dpkg-buildpackage -us -uc -b
+	cp build/deb/$(PACKAGE)_$(DEB_VERSION)_all.deb dist/
+	@echo "dist/$(PACKAGE)_$(DEB_VERSION)_all.deb"
+
+# The RPM, built by rpmbuild with a private _topdir from a tarball of the same
+# sources.  --nodeps: Debian's rpm database knows none of the BuildRequires.
+# The man pages' date comes from the Debian changelog, as in the .deb.
+RPM_TOP := $(CURDIR)/build/rpm
+rpm:
+	rm -rf build/rpm && mkdir -p build/rpm/SOURCES build/rpm/stage/$(PACKAGE)-$(VERSION) dist
+	tar -cf - --exclude=__pycache__ $(PKG_SOURCES) | tar -xf - -C build/rpm/stage/$(PACKAGE)-$(VERSION)
+	tar -czf build/rpm/SOURCES/$(PACKAGE)-$(VERSION).tar.gz -C build/rpm/stage $(PACKAGE)-$(VERSION)
+	$(CLEAN_ENV) SOURCE_DATE_EPOCH=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Timestamp) \
+	    rpmbuild -bb --nodeps --define "_topdir $(RPM_TOP)" --define "upstream_version $(VERSION)" \
+	    packaging/rpm/$(PACKAGE).spec
+	cp build/rpm/RPMS/noarch/$(PACKAGE)-$(VERSION)-*.noarch.rpm dist/
+	@ls dist/$(PACKAGE)-$(VERSION)-*.noarch.rpm
 
 clean:
 	rm -rf build dist *.egg-info .pytest_cache bench/results.json

@@ -100,7 +100,7 @@ def daemon_params(project: str, kind: str, binary: str, second: str, second_path
     )
 
 
-CREDENTIALS_USE = ("rescheduling uses it to reach the Neutron API after start "
+CREDENTIALS_USE = ("the rescheduling after start uses to reach the Neutron API "
                    "(Fuel's q-agent-cleanup.py ignored it in favour of /root/openrc)")
 
 

@@ -29,6 +29,7 @@ Every wait is bounded, every child is reaped, and ``stop()`` leaves no process
 of the session it started.  Failures raise ``StartError`` with the last log
 lines.
 """
+import contextlib
 import grp
 import os
 import pwd
@@ -37,8 +38,9 @@ import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
-from typing import Callable, Dict, IO, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, IO, Iterator, List, NamedTuple, Optional, Sequence, Tuple
 
 PATH = "/usr/sbin:/usr/bin:/sbin:/bin"
 RABBIT_BIN = "/usr/lib/rabbitmq/bin"   # the real CLI, not /usr/sbin's HOME-forcing wrapper
@@ -802,18 +804,61 @@ class NeutronConf:
         return self.ini(agent)
 
 
+
+class AgentsWorld(NamedTuple):
+    """What the neutron agents of one test module run on."""
+    dir: str
+    rabbit: Rabbit
+    ovs: OVS
+    conf: NeutronConf     # under dir/neutron
+
+
+@contextlib.contextmanager
+def agents_world(prefix: str) -> Iterator[AgentsWorld]:
+    """A RabbitMQ, a private Open vSwitch and the agents' configuration, under a
+    fresh /tmp/<prefix>*.  On exit, every process whose command line names that
+    configuration is killed (other tests' agents survive), RabbitMQ and Open
+    vSwitch are stopped, and the directory is deleted."""
+    base = tempfile.mkdtemp(prefix=prefix, dir="/tmp")
+    os.chmod(base, 0o755)     # rabbitmq, openvswitch and neutron reach their dirs below
+    rabbit, ovs = Rabbit(), OVS()
+    try:
+        rabbit.start(os.path.join(base, "rabbit"))
+        ovs.start(os.path.join(base, "ovs"))
+        conf = NeutronConf(os.path.join(base, "neutron"), rabbit.url,
+                           ovsdb_connection=ovs.connection).write()
+        yield AgentsWorld(base, rabbit, ovs, conf)
+    finally:
+        for pid in pids_mentioning(os.path.join(base, "neutron") + "/"):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        try:
+            rabbit.stop()
+        finally:
+            ovs.stop()
+            shutil.rmtree(base, ignore_errors=True)
+
+
 def spawn_agent(conf: NeutronConf, agent: str, user: Optional[str] = None,
-                extra: Sequence[str] = ()) -> "subprocess.Popen[bytes]":
+                extra: Sequence[str] = (), env: Optional[Dict[str, str]] = None,
+                prefix: Sequence[str] = ()) -> "subprocess.Popen[bytes]":
     """Start one agent as a daemon would run: own session, bare environment, as ``user``
-    (default: the configuration's), stdout/stderr to <log_dir>/<binary>.out."""
+    (default: the configuration's), stdout/stderr to <log_dir>/<binary>.out.
+
+    ``env``: more environment variables.  ``prefix``: a command that runs its
+    arguments (e.g. unshare ... sh -c '...; exec "$@"' sh), started as ``user``;
+    it should exec the agent, so that the agent leads the session."""
     user = user or conf.user
     uid, gid, groups = user_ids(user)
     home = pwd.getpwnam(user).pw_dir
-    env = {"PATH": PATH, "LANG": "C.UTF-8", "HOME": home if os.path.isdir(home) else "/"}
+    environ = {"PATH": PATH, "LANG": "C.UTF-8", "HOME": home if os.path.isdir(home) else "/"}
+    environ.update(env or {})
     out_path = os.path.join(conf.log_dir, os.path.basename(conf.binary(agent)) + ".out")
     with open(out_path, "ab") as out:
         os.chown(out_path, uid, gid)
-        return subprocess.Popen(conf.argv(agent) + list(extra), env=env, cwd="/",
+        return subprocess.Popen([*prefix, *conf.argv(agent), *extra], env=environ, cwd="/",
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT,
                                 start_new_session=True, user=uid, group=gid, extra_groups=groups)
 

@@ -11,44 +11,30 @@ agent and each Neutron alias.  The last test stops RabbitMQ.
 import os
 import signal
 import subprocess
-import tempfile
 import time
-from typing import Dict, Iterator, List, NamedTuple, Tuple
+from typing import Dict, Iterator, List, Tuple
 
 import pytest
 
 import neutron_env as ne
-from neutron_env import OVS, NeutronConf, Rabbit
+from neutron_env import NeutronConf
 from support import INSTALLED, bare_env, call, reason_of
 
 # our kind -> the harness's name for the same daemon
 KINDS = {"ovs": "openvswitch", "dhcp": "dhcp", "l3": "l3", "metadata": "metadata"}
 
 
-class World(NamedTuple):
-    dir: str
-    rabbit: Rabbit
-    ovs: OVS
-    conf: NeutronConf
+World = ne.AgentsWorld
 
 
 @pytest.fixture(scope="module")
 def world() -> Iterator[World]:
-    base = tempfile.mkdtemp(prefix="mirantis-ocf-netagents-", dir="/tmp")
-    os.chmod(base, 0o755)
-    rabbit, ovs = Rabbit(), OVS()
-    try:
-        rabbit.start(os.path.join(base, "rabbit"))
-        ovs.start(os.path.join(base, "ovs"))
-        conf = NeutronConf(os.path.join(base, "neutron"), rabbit.url,
-                           ovsdb_connection=ovs.connection).write()
-        yield World(base, rabbit, ovs, conf)
-    finally:
-        for pid in daemons():
-            os.kill(pid, signal.SIGKILL)
-        rabbit.stop()
-        ovs.stop()
-        subprocess.run(["rm", "-rf", base], check=False)
+    with ne.agents_world("mirantis-ocf-netagents-") as w:
+        try:
+            yield w
+        finally:
+            for pid in daemons():       # rootwrap daemons too, whatever their config
+                os.kill(pid, signal.SIGKILL)
 
 
 def cmdline(pid: int) -> str:

@@ -30,7 +30,6 @@ import shlex
 import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import xml.etree.ElementTree as ET
 from typing import Dict, Iterator, List, NamedTuple
@@ -39,7 +38,6 @@ import pytest
 
 import neutron_env as ne
 from galera_env import GaleraNode
-from neutron_env import OVS, NeutronConf, Rabbit
 from support import INSTALLED, ROOT, agent_names, bare_env, call, free_port, pids_of
 from test_haproxy import HAProxyWorld
 
@@ -259,31 +257,13 @@ def test_ocf_tester_mysql(cluster: None, workdir: str) -> None:
             os.kill(pid, signal.SIGKILL)
 
 
-class Network(NamedTuple):
-    dir: str
-    rabbit: Rabbit
-    ovs: OVS
-    conf: NeutronConf
+Network = ne.AgentsWorld
 
 
 @pytest.fixture(scope="module")
 def network(package: Built) -> Iterator[Network]:
-    base = tempfile.mkdtemp(prefix="mirantis-ocf-package-", dir="/tmp")
-    os.chmod(base, 0o755)
-    rabbit, ovs = Rabbit(), OVS()
-    try:
-        rabbit.start(os.path.join(base, "rabbit"))
-        ovs.start(os.path.join(base, "ovs"))
-        conf = NeutronConf(os.path.join(base, "neutron"), rabbit.url,
-                           ovsdb_connection=ovs.connection).write()
-        yield Network(base, rabbit, ovs, conf)
-    finally:
-        # only the daemons of this module's configuration: other tests' survive
-        for pid in ne.pids_mentioning(os.path.join(base, "neutron") + "/"):
-            os.kill(pid, signal.SIGKILL)
-        rabbit.stop()
-        ovs.stop()
-        subprocess.run(["rm", "-rf", base], check=False)
+    with ne.agents_world("mirantis-ocf-package-") as world:
+        yield world
 
 
 @pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(NETWORK_KINDS)

@@ -2,10 +2,12 @@
 
 The cluster is started with tools/pcmk-single.sh (private mount namespace,
 clean environment, no systemd needed) once per test session and stopped at
-the end, even when tests fail.  If a cluster is already running (typically
-`make demo`, which uses the same resource ids), the tests error out instead
-of reconfiguring and then stopping someone else's cluster: stop it first
-(tools/demo.sh stop, or tools/pcmk-single.sh stop).
+the end, even when tests fail.  If a cluster is already running on the host
+(a tools/pcmk-single.sh started by hand), the tests error out instead of
+reconfiguring and then stopping someone else's cluster: stop it first
+(tools/pcmk-single.sh stop).  `make demo` runs the 3-node cluster in network
+namespaces that the namespace tests (tests/cluster/netns.py) use too: stop
+it with `make demo-stop` before running the cluster tier.
 
 The agent under test is installed with `make -C <repo> install` (DESTDIR
 empty, so into /usr/lib/ocf).  Set MIRANTIS_OCF_NO_INSTALL=1 to test an
@@ -188,7 +190,7 @@ def pcmk_cluster():
     if (run([PCMK_SINGLE, "status"], check=False).returncode != 3
             or run(["crm_mon", "-1"], check=False).returncode == 0):
         pytest.fail("a pacemaker cluster is already running on this host "
-                    "(make demo?); stop it first: tools/demo.sh stop")
+                    "(tools/pcmk-single.sh start?); stop it first: tools/pcmk-single.sh stop")
     try:
         start = run([PCMK_SINGLE, "start"], check=False, timeout=START_TIMEOUT)
         if start.returncode != 0:

@@ -23,7 +23,7 @@ import subprocess
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any, Callable, Dict, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, List, Optional, Sequence, Set, Tuple
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "tools" / "pcmk-netns.sh"
@@ -219,6 +219,23 @@ class NetnsCluster:
         that a client in that namespace (ip netns exec mocf-sw ...) reaches
         the nodes from outside them.  Gone with the namespaces at stop()."""
         self._ip("-n", self.SWITCH_NETNS, "addr", "replace", cidr, "dev", self.BRIDGE)
+
+    def stop_all_resources(self, nodes: Sequence[int], timeout: float, what: str = "resource",
+                           only: Callable[[str], bool] = lambda rsc: True) -> None:
+        """stop-all-resources=true, then wait until no resource (of those
+        ``only`` keeps, by id without the clone suffix) is active anywhere, as
+        the first of ``nodes`` that is up sees it."""
+        live = [n for n in nodes if self.is_up(n)]
+        if not live:
+            return
+        self.exec(live[0], ["crm", "configure", "property", "stop-all-resources=true"], timeout=60)
+
+        def stopped() -> Tuple[bool, object]:
+            mon = self.crm_mon_xml(live[0])
+            active = [r.get("id") for r in mon.iterfind(".//resources//resource")
+                      if only(r.get("id", "").split(":")[0]) and r.get("active") == "true"]
+            return not active, active
+        self.wait_for(stopped, timeout, f"every {what} to stop")
 
     def wait_online(self, timeout: int = 90) -> None:
         """Until every running node sees every running node online, one DC."""

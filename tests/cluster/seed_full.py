@@ -608,18 +608,7 @@ class Seed:
 
     def stop_resources(self, timeout: float = 240) -> None:
         """stop-all-resources, until no instance is active on any live node."""
-        live = [n for n in self.live() if self.c.is_up(n)]
-        if not live:
-            return
-        self.c.exec(live[0], ["crm", "configure", "property", "stop-all-resources=true"],
-                    timeout=60)
-
-        def stopped() -> Tuple[bool, object]:
-            mon = self.c.crm_mon_xml(live[0])
-            active = [r.get("id") for r in mon.iterfind(".//resources//resource")
-                      if r.get("active") == "true"]
-            return not active, active
-        self.c.wait_for(stopped, timeout, "every resource to stop")
+        self.c.stop_all_resources(self.live(), timeout)
 
     def stop_ovs(self, n: int) -> None:
         """Node n's OVS: the one this process started, or (a demo run by an

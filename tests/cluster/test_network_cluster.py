@@ -205,19 +205,8 @@ class Network:
 
     def stop_resources(self) -> None:
         """stop-all-resources, until no instance is active on any live node."""
-        live = [n for n in self.live() if self.c.is_up(n)]
-        if not live:
-            return
-        self.c.exec(live[0], ["crm", "configure", "property", "stop-all-resources=true"],
-                    timeout=60)
-
-        def stopped() -> Tuple[bool, object]:
-            mon = self.c.crm_mon_xml(live[0])
-            active = [r.get("id") for r in mon.iterfind(".//resources//resource")
-                      if r.get("id", "").split(":")[0] in PRIMITIVES
-                      and r.get("active") == "true"]
-            return not active, active
-        self.c.wait_for(stopped, DEADLINE, "every network agent to stop")
+        self.c.stop_all_resources(self.live(), DEADLINE, "network agent",
+                                  only=lambda rsc: rsc in PRIMITIVES)
 
     def teardown(self) -> List[str]:
         """Stop everything, whatever state it is in; the errors, [] when clean."""

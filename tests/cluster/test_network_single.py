@@ -9,14 +9,12 @@ restarts the dhcp agent after kill -9 of its daemon.
 import os
 import signal
 import subprocess
-import tempfile
-from types import SimpleNamespace
+from typing import Dict, List
 
 import pytest
 
 import neutron_env as ne
 import seed_network as seed
-from neutron_env import OVS, NeutronConf, Rabbit
 
 START_DEADLINE = 240
 CONSTRAINTS = {"rsc_colocation": ("dhcp-with-metadata", "dhcp-with-ovs", "dhcp-without-l3",
@@ -47,38 +45,30 @@ def all_started(cluster) -> tuple:  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="module")
 def network(pcmk_cluster, installed_agent):  # type: ignore[no-untyped-def]
-    base = tempfile.mkdtemp(prefix="mirantis-ocf-seednet-", dir="/tmp")
-    os.chmod(base, 0o755)
-    rabbit, ovs = Rabbit(), OVS()
-    try:
-        rabbit.start(os.path.join(base, "rabbit"))
-        ovs.start(os.path.join(base, "ovs"))
-        conf = NeutronConf(os.path.join(base, "neutron"), rabbit.url,
-                           ovsdb_connection=ovs.connection).write()
-        extra = {rsc: {"amqp_server_port": str(rabbit.port)} for rsc in seed.PRIMITIVES}
-        pcmk_cluster.load_crm(seed.network_crm(conf.dir, extra=extra),
-                              os.path.join(base, "network.crm"))
-        pcmk_cluster.wait_for(lambda: all_started(pcmk_cluster), START_DEADLINE,
-                              "the seed's network agents to be Started")
-        yield SimpleNamespace(conf=conf, rabbit=rabbit, ovs=ovs)
-    finally:
-        for tag, ids in CONSTRAINTS.items():
-            for cid in ids:
-                pcmk_cluster.run(["cibadmin", "--delete", "-o", "constraints", "--xml-text",
-                                  f"<{tag} id='{cid}'/>"], check=False)
-        for rsc in (seed.DHCP, seed.L3):
-            pcmk_cluster.delete_resource(rsc, "primitive")
-        for rsc in (seed.METADATA, seed.OVS):
-            pcmk_cluster.delete_resource(seed.CLONES[rsc], "clone")
-        left = {b: running(b) for b in ("neutron-dhcp-agent", "neutron-l3-agent",
-                                        "neutron-metadata-agent", "neutron-openvswitch-agent")}
-        for pids in left.values():
-            for pid in pids:
-                os.kill(pid, signal.SIGKILL)
-        rabbit.stop()
-        ovs.stop()
-        subprocess.run(["rm", "-rf", base], check=False)
-        assert not any(left.values()), f"the resources' stop left daemons behind: {left}"
+    with ne.agents_world("mirantis-ocf-seednet-") as w:
+        left: Dict[str, List[int]] = {}
+        try:
+            extra = {rsc: {"amqp_server_port": str(w.rabbit.port)} for rsc in seed.PRIMITIVES}
+            pcmk_cluster.load_crm(seed.network_crm(w.conf.dir, extra=extra),
+                                  os.path.join(w.dir, "network.crm"))
+            pcmk_cluster.wait_for(lambda: all_started(pcmk_cluster), START_DEADLINE,
+                                  "the seed's network agents to be Started")
+            yield w
+        finally:
+            for tag, ids in CONSTRAINTS.items():
+                for cid in ids:
+                    pcmk_cluster.run(["cibadmin", "--delete", "-o", "constraints", "--xml-text",
+                                      f"<{tag} id='{cid}'/>"], check=False)
+            for rsc in (seed.DHCP, seed.L3):
+                pcmk_cluster.delete_resource(rsc, "primitive")
+            for rsc in (seed.METADATA, seed.OVS):
+                pcmk_cluster.delete_resource(seed.CLONES[rsc], "clone")
+            left = {b: running(b) for b in ("neutron-dhcp-agent", "neutron-l3-agent",
+                                            "neutron-metadata-agent", "neutron-openvswitch-agent")}
+            for pids in left.values():
+                for pid in pids:
+                    os.kill(pid, signal.SIGKILL)
+    assert not any(left.values()), f"the resources' stop left daemons behind: {left}"
 
 
 def test_the_seeds_network_agents_are_started_with_real_daemons(pcmk_cluster, network) -> None:  # type: ignore[no-untyped-def]

@@ -1118,6 +1118,10 @@ class FakeHost:
         self.kill(tuple(self.procs), signal.SIGTERM)
 
 
+class AgentGone(LookupError):
+    """The API no longer knows this agent (404): it was deleted."""
+
+
 # --- all of it --------------------------------------------------------------------
 
 class Cloud:
@@ -1208,15 +1212,22 @@ class Cloud:
                              {"router": {"description": "scheduled"}})
         return dict(router)
 
+    def _hosted(self, agent_id: str, what: str) -> List[str]:
+        reply = self.server.api("GET", f"/v2.0/agents/{agent_id}/{what}")
+        if reply.status == 404:
+            raise AgentGone(agent_id)
+        if reply.status != 200:
+            raise RuntimeError(f"neutron: GET /v2.0/agents/{agent_id}/{what}: "
+                               f"{reply.status} {reply.body}")
+        return sorted(item["id"] for item in reply.body[what.split("-")[1]])
+
     def dhcp_networks(self, agent_id: str) -> List[str]:
-        """GET /v2.0/agents/{id}/dhcp-networks: the network ids."""
-        body = self.server.call("GET", f"/v2.0/agents/{agent_id}/dhcp-networks")
-        return sorted(n["id"] for n in body["networks"])
+        """GET /v2.0/agents/{id}/dhcp-networks: the network ids (AgentGone: 404)."""
+        return self._hosted(agent_id, "dhcp-networks")
 
     def l3_routers(self, agent_id: str) -> List[str]:
-        """GET /v2.0/agents/{id}/l3-routers: the router ids."""
-        body = self.server.call("GET", f"/v2.0/agents/{agent_id}/l3-routers")
-        return sorted(r["id"] for r in body["routers"])
+        """GET /v2.0/agents/{id}/l3-routers: the router ids (AgentGone: 404)."""
+        return self._hosted(agent_id, "l3-routers")
 
     def hosting(self) -> Dict[str, Dict[str, List[str]]]:
         """host -> {"dhcp": network ids, "l3": router ids}, from the API's bindings."""
@@ -1225,7 +1236,10 @@ class Cloud:
             kind = {"neutron-dhcp-agent": "dhcp", "neutron-l3-agent": "l3"}.get(agent["binary"])
             if kind is None:
                 continue
-            ids = (self.dhcp_networks if kind == "dhcp" else self.l3_routers)(agent["id"])
+            try:
+                ids = (self.dhcp_networks if kind == "dhcp" else self.l3_routers)(agent["id"])
+            except AgentGone:      # deleted since the list (the tool deletes dead agents)
+                continue
             found.setdefault(agent["host"], {"dhcp": [], "l3": []})[kind] += ids
         return found
 

@@ -60,8 +60,8 @@ def password() -> Optional[str]:
 
 
 def connect_hint() -> str:
-    return (f"ip netns exec {sf.SWITCH_NETNS} mysql -h {sf.MGMT_VIP} -P {sf.VIP_PORT} "
-            f"-u {USER} -p'{password()}' {DATABASE}")
+    """The client's command line; the password stays in the 0600 CNF, off argv."""
+    return f"ip netns exec {sf.SWITCH_NETNS} mysql --defaults-extra-file={CNF}"
 
 
 class Demo:

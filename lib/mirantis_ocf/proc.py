@@ -187,9 +187,11 @@ def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
 
     def died() -> Optional[str]:
         status = system.reap(pid)
-        info = system.process(pid) if status is None else None
-        if status is None and info is not None and info.alive:
-            return None
+        if status is None:
+            info = system.process(pid)
+            if info is not None and info.alive:
+                return None
+            status = system.reap(pid)     # it may have exited (and been reaped) just now
         detail = explain(system.read_from(log_path, offset) or "") if log_path else ""
         code = f"exit status {status}" if status is not None else "exited"
         # the daemon's words first: Pacemaker keeps 128 characters of a reason

@@ -29,7 +29,7 @@ from .neutron import (EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+    from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Set, Tuple
 
 AGENT_TYPES = {"dhcp": "DHCP agent", "l3": "L3 agent"}
 RESOURCE = {"dhcp": "network", "l3": "router"}
@@ -171,11 +171,16 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
 
 # --- OVS ports -------------------------------------------------------------------
 
-def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str) -> List[str]:
+def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str,
+                present: Optional[Set[str]] = None) -> List[str]:
     """Of ``ovs-vsctl list Interface`` rows, the ports of this agent type
     whose device is gone: internal ports that neutron plugged (an iface-id),
-    named with the agent's prefix, now with ofport -1 or an error.  A VM's
-    tap (not internal) or a port still working is never one."""
+    named with the agent's prefix, whose device OVS reports missing (ofport
+    -1 or an error) or, when ``present`` (the device names of the root and of
+    every named network namespace) is known, exists nowhere: OVS's userspace
+    datapath keeps ofport and error as they were when a namespace takes the
+    device away and dies.  A VM's tap (not internal) or a port whose device
+    exists is never one."""
     found = []
     for row in interfaces:
         name = str(row.get("name", ""))
@@ -183,9 +188,20 @@ def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str) -> List[str]
             continue
         if "iface-id" not in (row.get("external_ids") or {}):
             continue
-        if row.get("ofport") in (-1, "-1") or row.get("error"):
+        if row.get("ofport") in (-1, "-1") or row.get("error") \
+                or (present is not None and name not in present):
             found.append(name)
     return found
+
+
+def link_names(text: str) -> Set[str]:
+    """Device names in ``ip -o link show`` output (``ip -all netns exec`` too)."""
+    names = set()
+    for line in text.splitlines():
+        parts = line.split(": ", 2)
+        if len(parts) == 3 and parts[0].strip().isdigit():
+            names.add(parts[1].split("@")[0])
+    return names
 
 
 def ovs_interfaces(text: str) -> List[Dict[str, Any]]:
@@ -221,8 +237,15 @@ def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str
     if rc != 0:
         say(f"port clean-up: ovs-vsctl failed: {(err or out).strip()[:200]}")
         return 1
+    present: Optional[Set[str]] = set()
+    for cmd in (["ip", "-o", "link", "show"], ["ip", "-all", "netns", "exec", "ip", "-o", "link", "show"]):
+        rc_ip, out_ip, _ = runner(cmd)
+        if rc_ip != 0 or present is None:     # unknown: trust OVS's own view only
+            present = None
+            continue
+        present |= link_names(out_ip)
     failed = 0
-    for name in stale_ports(ovs_interfaces(out), kind):
+    for name in stale_ports(ovs_interfaces(out), kind, present):
         if dry_run:
             say(f"would delete stale OVS port {name}")
             continue

@@ -205,6 +205,41 @@ def test_ovs_bridges_are_deleted_only_on_request(world: World) -> None:
     assert act(w, "ovs", "stop") == (0, "")
 
 
+def test_port_clean_up_deletes_only_this_agent_types_dead_ports(world: World) -> None:
+    """The ports a dead agent leaves on br-int: neutron's internal ports (an
+    iface-id) whose device went away with its namespace.  The dhcp agent's
+    clean-up deletes the dead tap* ones only, the l3 agent's the dead qr-/qg-
+    ones only; a working port and a port neutron did not plug stay."""
+    w = world
+    w.ovs.add_bridge("br-int")
+    dead = {"tapdead0": True, "qr-dead0": True, "tapnoid0": False}   # name: neutron's?
+    for name, neutrons in {**dead, "taplive0": True}.items():
+        w.ovs.vsctl("--may-exist", "add-port", "br-int", name, "--", "set", "Interface", name,
+                    "type=internal", *([f"external_ids:iface-id=port-{name}"] if neutrons else []))
+    until("the ports' devices", lambda: all(os.path.exists(f"/sys/class/net/{n}")
+                                            for n in (*dead, "taplive0")), 30)
+    # as the agents do: a port's device is moved into a namespace; the namespace
+    # is deleted, its devices with it
+    for name in dead:
+        ns = f"mocf-stale-{name}"
+        for cmd in (["netns", "add", ns], ["link", "set", name, "netns", ns], ["netns", "delete", ns]):
+            subprocess.run(["ip", *cmd], check=True, capture_output=True, timeout=10)
+
+    # OVS's userspace datapath still reports them as they were (ofport, no error):
+    # the clean-up must see that their devices exist nowhere
+    assert all(not os.path.exists(f"/sys/class/net/{n}") for n in dead)
+    assert os.path.exists("/sys/class/net/taplive0")
+
+    def ports() -> List[str]:
+        return sorted(w.ovs.vsctl("list-ports", "br-int").split())
+    assert act(w, "dhcp", "stop") == (0, "")                 # its clean-up, daemon or not
+    assert ports() == ["qr-dead0", "taplive0", "tapnoid0"]
+    assert act(w, "l3", "stop") == (0, "")
+    assert ports() == ["taplive0", "tapnoid0"]
+    for name in ports():
+        w.ovs.vsctl("--if-exists", "del-port", name)
+
+
 @pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(KINDS)
                                    for flavour in ("quantum", "neutron")])
 def test_ocf_tester_passes(world: World, agent: str) -> None:

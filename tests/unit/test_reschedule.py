@@ -104,18 +104,53 @@ def test_only_gone_internal_neutron_ports_of_the_type_are_stale() -> None:
     assert rs.stale_ports(rows, "l3") == ["qr-1234567890a"]     # nor a port neutron did not plug
 
 
-def test_clean_ports_deletes_the_stale_ones_and_dry_run_deletes_nothing() -> None:
+def test_a_neutron_port_whose_device_exists_nowhere_is_stale() -> None:
+    # OVS's userspace datapath still says ofport 3, no error, for tap2...: its
+    # device was taken into a namespace that died
+    rows = rs.ovs_interfaces(OVS_JSON)
+    assert rs.stale_ports(rows, "dhcp", present={"tap2234567890a"}) == ["tap1234567890a"]
+    assert rs.stale_ports(rows, "dhcp", present=set()) == ["tap1234567890a", "tap2234567890a"]
+    assert rs.stale_ports(rows, "dhcp", present=None) == ["tap1234567890a"]   # unknown
+
+
+ROOT_LINKS = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\\    link/loopback\n"
+              "5: br-int: <BROADCAST,MULTICAST> mtu 1500 qdisc noop state DOWN\\    link/ether\n")
+NETNS_LINKS = ("\nnetns: qdhcp-5f1c\n1: lo: <LOOPBACK> mtu 65536 qdisc noop state DOWN\\    link\n"
+               "7: tap2234567890a@if9: <BROADCAST,UP> mtu 1450 qdisc noqueue\\    link/ether\n")
+
+
+def test_link_names_of_the_root_and_of_every_namespace() -> None:
+    assert rs.link_names(ROOT_LINKS) == {"lo", "br-int"}
+    assert rs.link_names(NETNS_LINKS) == {"lo", "tap2234567890a"}
+
+
+def ovs_host(ip_rc: int = 0) -> Tuple[List[List[str]], Any]:
     calls: List[List[str]] = []
 
     def runner(cmd: List[str]) -> Tuple[int, str, str]:
         calls.append(cmd)
+        if cmd[0] == "ip":
+            return (ip_rc, NETNS_LINKS if "-all" in cmd else ROOT_LINKS, "")
         return (0, OVS_JSON, "") if "list" in cmd else (0, "", "")
+    return calls, runner
+
+
+def test_clean_ports_deletes_the_stale_ones_and_dry_run_deletes_nothing() -> None:
+    calls, runner = ovs_host()
     said: List[str] = []
     assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append, dry_run=True) == 0
-    assert len(calls) == 1 and said == ["would delete stale OVS port tap1234567890a"]
+    assert not [c for c in calls if "del-port" in c]
+    assert said == ["would delete stale OVS port tap1234567890a"]   # tap2... lives in qdhcp-5f1c
     assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append) == 0
     assert calls[-1][-3:] == ["--if-exists", "del-port", "tap1234567890a"]
     assert "--db=unix:/x.sock" in calls[-1]
+
+
+def test_without_the_namespaces_view_only_what_ovs_reports_gone_is_stale() -> None:
+    calls, runner = ovs_host(ip_rc=1)
+    said: List[str] = []
+    assert rs.clean_ports("dhcp", "", runner, said.append) == 0
+    assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
 
 
 # --- the command line -------------------------------------------------------------------

@@ -400,6 +400,16 @@ class NetnsCluster:
         return problems
 
 
+def started_on(mon: ET.Element, rsc: str) -> List[str]:
+    """Nodes where rsc (or an instance of its clone) is Started, active and not failed."""
+    nodes: List[str] = []
+    for res in mon.iterfind(".//resources//resource"):
+        if (res.get("id", "").split(":")[0] == rsc and res.get("role") == "Started"
+                and res.get("active") == "true" and res.get("failed") == "false"):
+            nodes += [nd.get("name", "") for nd in res.findall("node")]
+    return sorted(nodes)
+
+
 def _pids() -> List[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
 

@@ -62,7 +62,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 import neutron_env as ne  # noqa: E402
 import seed_network as sn  # noqa: E402
 from galera_env import MONITOR_PASSWORD, MONITOR_USER, GaleraNode  # noqa: E402
-from netns import NetnsCluster  # noqa: E402
+from netns import NetnsCluster, started_on  # noqa: E402
 from neutron_env import OVS, NeutronConf  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -212,16 +212,6 @@ def haproxy_cfg(n: int) -> str:
     return HAPROXY_CFG.format(n=n, inside=INSIDE, mysql_port=MYSQL_PORT, mgmt_vip=MGMT_VIP,
                               vip_port=VIP_PORT, check_user=CHECK_USER, servers=servers,
                               public_vip=PUBLIC_VIP, stats_port=STATS_PORT)
-
-
-def started_on(mon: ET.Element, rsc: str) -> List[str]:
-    """Nodes where rsc (or an instance of its clone) is Started, active and not failed."""
-    nodes: List[str] = []
-    for res in mon.iterfind(".//resources//resource"):
-        if (res.get("id", "").split(":")[0] == rsc and res.get("role") == "Started"
-                and res.get("active") == "true" and res.get("failed") == "false"):
-            nodes += [nd.get("name", "") for nd in res.findall("node")]
-    return sorted(nodes)
 
 
 def failures_brief(mon: ET.Element) -> str:

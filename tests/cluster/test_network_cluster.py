@@ -31,7 +31,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
 import neutron_env as ne  # noqa: E402
-from netns import NetnsCluster  # noqa: E402
+from netns import NetnsCluster, started_on  # noqa: E402
 from neutron_env import AGENTS, OVS, NeutronConf  # noqa: E402
 from seed_network import CLONES, DHCP, L3, PRIMITIVES, TYPES, binary, network_crm  # noqa: E402
 
@@ -71,16 +71,6 @@ def missing_prerequisite(cluster: NetnsCluster) -> Optional[str]:
     except KeyError:
         return "no user neutron (make deps installs the neutron agents)"
     return None
-
-
-def started_on(mon: ET.Element, rsc: str) -> List[str]:
-    """Nodes where rsc (or an instance of its clone) is Started, active and not failed."""
-    nodes: List[str] = []
-    for res in mon.iterfind(".//resources//resource"):
-        if (res.get("id", "").split(":")[0] == rsc and res.get("role") == "Started"
-                and res.get("active") == "true" and res.get("failed") == "false"):
-            nodes += [nd.get("name", "") for nd in res.findall("node")]
-    return sorted(nodes)
 
 
 def cmdline(pid: int) -> List[str]:

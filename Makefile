@@ -9,7 +9,7 @@ AGENTDIR  := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
 LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
 AGENTS    := $(notdir $(wildcard agents/*))
 LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
-SBINDIR   := $(DESTDIR)/usr/sbin
+SBINDIR   ?= /usr/sbin
 MANDIR    ?= /usr/share/man
 
 # The version lives in setup.cfg; the Debian changelog's upstream part must agree.
@@ -17,7 +17,7 @@ PACKAGE     := mirantis-ocf-agents
 VERSION     := $(shell sed -n 's/^version *= *//p' setup.cfg)
 DEB_VERSION  = $(shell dpkg-parsechangelog -l packaging/debian/changelog -S Version)
 # What the packages are built from (a copy: the build never writes into the checkout).
-PKG_SOURCES := Makefile setup.cfg pyproject.toml README.md agents lib tools
+PKG_SOURCES := Makefile setup.cfg pyproject.toml README.md COPYING agents lib tools
 # Package builds run make again: none of this make's flags or variables leak into them.
 CLEAN_ENV   := env -u MAKEFLAGS -u MFLAGS -u MAKELEVEL -u MAKEOVERRIDES
 
@@ -45,8 +45,8 @@ install:
 	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf $(LIBDIR)/metadata
 	install -m 0644 $(LIBFILES) $(LIBDIR)/mirantis_ocf/
 	install -m 0755 $(addprefix agents/,$(AGENTS)) $(AGENTDIR)/
-	install -d -m 0755 $(SBINDIR)
-	install -m 0755 tools/q-agent-cleanup $(SBINDIR)/q-agent-cleanup
+	install -d -m 0755 $(DESTDIR)$(SBINDIR)
+	install -m 0755 tools/q-agent-cleanup $(DESTDIR)$(SBINDIR)/q-agent-cleanup
 	@for a in $(AGENTS); do \
 	    rm -f $(LIBDIR)/metadata/$$a.xml; \
 	    env -i $(PYTHON) -B $(AGENTDIR)/$$a meta-data > $(LIBDIR)/metadata/$$a.xml.tmp \
@@ -57,7 +57,7 @@ install:
 
 uninstall:
 	rm -f $(addprefix $(AGENTDIR)/,$(AGENTS))
-	rm -f $(SBINDIR)/q-agent-cleanup
+	rm -f $(DESTDIR)$(SBINDIR)/q-agent-cleanup
 	rm -rf $(LIBDIR)
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/ocf_$(PROVIDER)_,$(addsuffix .7,$(AGENTS)))
 	rm -f $(DESTDIR)$(MANDIR)/man8/q-agent-cleanup.8
@@ -140,15 +140,22 @@ deb:
 
 # The RPM, built by rpmbuild with a private _topdir from a tarball of the same
 # sources.  --nodeps: Debian's rpm database knows none of the BuildRequires.
-# The man pages' date comes from the Debian changelog, as in the .deb.
+# The man pages' date, the files' mtimes and the build time come from the
+# Debian changelog, as in the .deb.
 RPM_TOP := $(CURDIR)/build/rpm
+SPEC    := packaging/rpm/$(PACKAGE).spec
 rpm:
+	@test "$$(sed -n 's/^Version: *//p' $(SPEC))" = "$(VERSION)" || { echo \
+	    "$(SPEC): Version is not setup.cfg's $(VERSION)" >&2; exit 1; }
+	@sed -n '/^%changelog/{n;p;q}' $(SPEC) | grep -q -- "- $(VERSION)-" || { echo \
+	    "$(SPEC): the top %changelog entry is not $(VERSION): add one" >&2; exit 1; }
 	rm -rf build/rpm && mkdir -p build/rpm/SOURCES build/rpm/stage/$(PACKAGE)-$(VERSION) dist
 	tar -cf - --exclude=__pycache__ $(PKG_SOURCES) | tar -xf - -C build/rpm/stage/$(PACKAGE)-$(VERSION)
 	tar -czf build/rpm/SOURCES/$(PACKAGE)-$(VERSION).tar.gz -C build/rpm/stage $(PACKAGE)-$(VERSION)
 	$(CLEAN_ENV) SOURCE_DATE_EPOCH=$$(dpkg-parsechangelog -l packaging/debian/changelog -S Timestamp) \
-	    rpmbuild -bb --nodeps --define "_topdir $(RPM_TOP)" --define "upstream_version $(VERSION)" \
-	    packaging/rpm/$(PACKAGE).spec
+	    rpmbuild -bb --nodeps --define "_topdir $(RPM_TOP)" \
+	    --define "clamp_mtime_to_source_date_epoch 1" \
+	    --define "use_source_date_epoch_as_buildtime 1" $(SPEC)
 	cp build/rpm/RPMS/noarch/$(PACKAGE)-$(VERSION)-*.noarch.rpm dist/
 	@ls dist/$(PACKAGE)-$(VERSION)-*.noarch.rpm
 

@@ -75,7 +75,11 @@ class Session:
         import urllib.parse
         parts = urllib.parse.urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise APIError("answer", f"not an http(s) URL: {url}")
+            raise APIError("answer", f"not an http(s) URL: {self._shown(url)}")
+        try:
+            port = parts.port or (443 if parts.scheme == "https" else 80)
+        except ValueError:
+            raise APIError("answer", f"bad port in {self._shown(url)}") from None
         path = parts.path or "/"
         if parts.query:
             path += "?" + parts.query
@@ -93,7 +97,7 @@ class Session:
             timeout = max(min(self.request_timeout, left), 0.5)
             conn_cls = http.client.HTTPSConnection if parts.scheme == "https" \
                 else http.client.HTTPConnection
-            conn = conn_cls(parts.hostname, parts.port, timeout=timeout)
+            conn = conn_cls(parts.hostname, port, timeout=timeout)
             problem = ""
             try:
                 conn.request(method, path, body=data, headers=all_headers)
@@ -103,6 +107,10 @@ class Session:
                 answer_headers = {k.lower(): v for k, v in resp.getheaders()}
             except (OSError, http.client.HTTPException) as exc:
                 problem = f"{type(exc).__name__}: {getattr(exc, 'strerror', None) or exc}"
+                if type(exc).__name__ == "SSLCertVerificationError" \
+                        or isinstance(exc, http.client.InvalidURL):
+                    # retrying cannot help
+                    raise APIError("http", f"{method} {self._shown(url)}: {problem}") from None
                 status, answer_headers, payload = 0, {}, b""
             finally:
                 conn.close()
@@ -119,7 +127,11 @@ class Session:
 
     @staticmethod
     def _shown(url: str) -> str:
-        return url.split("?", 1)[0]
+        """A URL for messages: no query, no user:password@."""
+        url = url.split("?", 1)[0]
+        scheme, sep, rest = url.partition("://")
+        host, slash, path = rest.partition("/")
+        return scheme + sep + host.rpartition("@")[2] + slash + path if sep else url
 
     @staticmethod
     def _json(payload: bytes, what: str) -> Any:
@@ -214,7 +226,9 @@ class Session:
                 continue
             for e in service["endpoints"]:
                 if e["interface"] == self.interface and (not self.region or e["region"] == self.region):
-                    return str(e["url"]).rstrip("/")
+                    url = str(e["url"]).rstrip("/")
+                    # some catalogues register the versioned URL; calls add /v2.0
+                    return url[:-len("/v2.0")] if url.endswith("/v2.0") else url
         raise APIError("answer", f"no {self.interface} network endpoint in Keystone's catalogue"
                                  + (f" for region {self.region}" if self.region else ""))
 
@@ -224,8 +238,8 @@ class Session:
         if not self.token:
             self.authenticate()
         for renewed in (False, True):
-            status, _, payload = self._http(method, f"{self.endpoint}/v2.0{path}", body,
-                                            {"X-Auth-Token": self.token})
+            status, headers, payload = self._http(method, f"{self.endpoint}/v2.0{path}", body,
+                                                  {"X-Auth-Token": self.token})
             if status == 401 and not renewed:
                 self.log("the token was refused (expired?): authenticating again")
                 self.authenticate()
@@ -233,8 +247,9 @@ class Session:
             if status == 401:
                 raise APIError("auth", f"Neutron refused a fresh token: {self._message(payload)}",
                                status)
-            if status >= 400:
-                raise APIError("http", f"{method} /v2.0{path}: HTTP {status}: "
+            if not 200 <= status < 300:     # a redirect is not a success either
+                moved = f" (to {self._shown(headers['location'])})" if "location" in headers else ""
+                raise APIError("http", f"{method} /v2.0{path}: HTTP {status}{moved}: "
                                        f"{self._message(payload)}", status)
             return self._json(payload, f"{method} /v2.0{path}") if payload else None
         raise AssertionError("unreachable")
@@ -246,11 +261,25 @@ class Session:
         if agent_type:
             import urllib.parse
             query.append("agent_type=" + urllib.parse.quote(agent_type))
-        answer = self.call("GET", "/agents" + ("?" + "&".join(query) if query else ""))
-        return list((answer or {}).get("agents") or [])
+        return self._listing("GET", "/agents" + ("?" + "&".join(query) if query else ""), "agents")
+
+    def _listing(self, method: str, path: str, key: str) -> List[Dict[str, Any]]:
+        """A collection's items, each a dict with an id; APIError("answer") otherwise."""
+        answer = self.call(method, path)
+        items = answer.get(key) if isinstance(answer, dict) else None
+        if not isinstance(items, list) or not all(
+                isinstance(i, dict) and isinstance(i.get("id"), str) for i in items):
+            raise APIError("answer", f"{method} /v2.0{path}: no list of {key} with ids")
+        return items
 
     def dhcp_networks(self, agent_id: str) -> List[Dict[str, Any]]:
-        return list((self.call("GET", f"/agents/{agent_id}/dhcp-networks") or {}).get("networks") or [])
+        return self._listing("GET", f"/agents/{agent_id}/dhcp-networks", "networks")
+
+    def dhcp_agents_of(self, network_id: str) -> List[Dict[str, Any]]:
+        return self._listing("GET", f"/networks/{network_id}/dhcp-agents", "agents")
+
+    def l3_agents_of(self, router_id: str) -> List[Dict[str, Any]]:
+        return self._listing("GET", f"/routers/{router_id}/l3-agents", "agents")
 
     def add_dhcp_network(self, agent_id: str, network_id: str) -> None:
         self.call("POST", f"/agents/{agent_id}/dhcp-networks", {"network_id": network_id})
@@ -259,7 +288,7 @@ class Session:
         self.call("DELETE", f"/agents/{agent_id}/dhcp-networks/{network_id}")
 
     def l3_routers(self, agent_id: str) -> List[Dict[str, Any]]:
-        return list((self.call("GET", f"/agents/{agent_id}/l3-routers") or {}).get("routers") or [])
+        return self._listing("GET", f"/agents/{agent_id}/l3-routers", "routers")
 
     def add_l3_router(self, agent_id: str, router_id: str) -> None:
         self.call("POST", f"/agents/{agent_id}/l3-routers", {"router_id": router_id})

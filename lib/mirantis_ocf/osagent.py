@@ -374,6 +374,7 @@ class NetworkAgent(Agent):
         proc.stop_processes(ctx.system, self._family(ctx, mains), ctx.budget, ctx.log,
                             os.path.basename(str(ctx.params.binary)))
         ctx.system.remove(self._pidfile(ctx))
+        ctx.system.remove(openrc_path(ctx, self))     # the rescheduling's credentials
         self.clean_up(ctx, "stop")
 
     # --- what each agent adds ---------------------------------------------------------
@@ -397,7 +398,10 @@ def clean_stale_ports(ctx: Context, agent: NetworkAgent, kind: str) -> None:
     def runner(cmd: List[str]) -> Tuple[int, str, str]:
         result = ctx.run(cmd, timeout=ctx.budget.cap(15.0))
         return result.rc, result.stdout, result.stderr
-    clean_ports(kind, db, runner, lambda msg: ctx.log.info("clean-up: " + msg))
+    try:
+        clean_ports(kind, db, runner, lambda msg: ctx.log.info("clean-up: " + msg))
+    except Exception as exc:     # noqa: BLE001  a clean-up never fails start or stop
+        ctx.log.warning(f"port clean-up: {type(exc).__name__}: {exc}")
 
 
 def rescheduler(instance: str) -> proc.Matcher:
@@ -409,8 +413,15 @@ def rescheduler(instance: str) -> proc.Matcher:
     return match
 
 
+def openrc_path(ctx: Context, agent: NetworkAgent) -> str:
+    """Where start leaves the rescheduling's credentials (removed by stop)."""
+    rsctmp = ctx.environ.get("HA_RSCTMP") or DEFAULT_RSCTMP
+    return os.path.join(rsctmp, f"{ctx.instance or agent.name}.openrc")
+
+
 def start_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
-    """Run the rescheduling tool detached: start never waits on the API.
+    """Run the rescheduling tool detached: start never waits on the API, and
+    never fails because of it (a failure to launch it is logged).
 
     The credentials go in a 0600 file (an openrc), never on its command
     line; its messages go to the cluster's log (HA_LOGFILE or syslog) and
@@ -419,10 +430,18 @@ def start_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
     p = ctx.params
     if not p.reschedule:
         return
+    try:
+        _spawn_rescheduling(ctx, agent, kind)
+    except Exception as exc:     # noqa: BLE001  the daemon runs: start has succeeded
+        ctx.log.warning(f"the rescheduling of {RESOURCES[kind]} was not started: "
+                        f"{type(exc).__name__}: {exc}")
+
+
+def _spawn_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
     import sys
-    rsctmp = ctx.environ.get("HA_RSCTMP") or DEFAULT_RSCTMP
-    ctx.system.ensure_dir(rsctmp, 0, 0)
-    openrc = os.path.join(rsctmp, f"{ctx.instance or agent.name}.openrc")
+    p = ctx.params
+    openrc = openrc_path(ctx, agent)
+    ctx.system.ensure_dir(os.path.dirname(openrc), 0, 0)
     quoted = {k: "'" + str(v).replace("'", "'\\''") + "'" for k, v in (
         ("OS_USERNAME", p.username), ("OS_PASSWORD", p.password),
         ("OS_PROJECT_NAME", p.tenant), ("OS_TENANT_NAME", p.tenant), ("OS_AUTH_URL", p.os_auth_url))}

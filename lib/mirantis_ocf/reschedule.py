@@ -34,7 +34,18 @@ if TYPE_CHECKING:
 AGENT_TYPES = {"dhcp": "DHCP agent", "l3": "L3 agent"}
 RESOURCE = {"dhcp": "network", "l3": "router"}
 # the OVS port names each agent type plugs (neutron's interface driver prefixes)
-PORT_PREFIXES = {"dhcp": ("tap",), "l3": ("qr-", "qg-")}
+PORT_PREFIXES = {"dhcp": ("tap",), "l3": ("qr-", "qg-", "ha-", "sg-", "fg-")}
+# the L3 agents that host routers as a controller's does (not DVR compute nodes')
+L3_HOSTING_MODES = ("legacy", "dvr_snat")
+
+
+def hosting(kind: str, agent: Mapping[str, Any]) -> bool:
+    """Whether this agent is one that the resources of ``kind`` move between."""
+    if kind != "l3":
+        return True
+    config = agent.get("configurations")
+    mode = config.get("agent_mode", "legacy") if isinstance(config, dict) else "legacy"
+    return mode in L3_HOSTING_MODES
 
 
 class Plan:
@@ -65,7 +76,9 @@ def plan(kind: str, agents: Sequence[Mapping[str, Any]], hosted: Mapping[str, Se
     and to no live agent moves to the target.  Dead agents are deleted when
     ``remove_dead``; for dhcp only if something moved, as Fuel did.
     """
-    alive = sorted((dict(a) for a in agents if a.get("alive")), key=lambda a: str(a.get("host")))
+    # an agent disabled by the operator (admin_state_up false) neither serves nor receives
+    alive = sorted((dict(a) for a in agents if a.get("alive") and a.get("admin_state_up", True)),
+                   key=lambda a: str(a.get("host")))
     dead = sorted((dict(a) for a in agents if not a.get("alive")), key=lambda a: str(a.get("host")))
     if not dead:
         return Plan(None, [], [], f"no dead {AGENT_TYPES[kind]}")
@@ -87,35 +100,56 @@ def plan(kind: str, agents: Sequence[Mapping[str, Any]], hosted: Mapping[str, Se
 
 def execute(kind: str, session: Session, p: Plan, dry_run: bool,
             say: Callable[[str], None]) -> int:
-    """Carry a plan out (or, dry, only say it); the number of steps that failed."""
+    """Carry a plan out (or, dry, only say it); the number of steps that failed.
+
+    A 409 on an add counts as done only if the API then lists the target
+    among the resource's agents.  The dead agents are kept when a move
+    failed: what they still hold says what is left to do."""
     failed = 0
     target: Dict[str, Any] = p.target or {}
+
+    def hosted_by_target(resource: str) -> bool:
+        agents = session.dhcp_agents_of(resource) if kind == "dhcp" else \
+            session.l3_agents_of(resource)
+        return any(a["id"] == target["id"] for a in agents)
+
     for resource, dead_id in p.moves:
-        steps: List[Tuple[str, Callable[[], None]]]
-        if kind == "dhcp":
-            steps = [(f"add network {resource} to the DHCP agent on {target['host']}",
-                      lambda: session.add_dhcp_network(target["id"], resource)),
-                     (f"remove network {resource} from dead agent {dead_id}",
-                      lambda: session.remove_dhcp_network(dead_id, resource))]
-        else:   # a legacy router has one agent: unbind it first
-            steps = [(f"remove router {resource} from dead agent {dead_id}",
-                      lambda: session.remove_l3_router(dead_id, resource)),
-                     (f"add router {resource} to the L3 agent on {target['host']}",
-                      lambda: session.add_l3_router(target["id"], resource))]
-        for what, step in steps:
+        steps: List[Tuple[str, str, Callable[[], None]]]
+        add = ("add", f"add {RESOURCE[kind]} {resource} to the {AGENT_TYPES[kind]} on "
+                      f"{target.get('host')}",
+               (lambda: session.add_dhcp_network(target["id"], resource)) if kind == "dhcp"
+               else (lambda: session.add_l3_router(target["id"], resource)))
+        remove = ("remove", f"remove {RESOURCE[kind]} {resource} from dead agent {dead_id}",
+                  (lambda: session.remove_dhcp_network(dead_id, resource)) if kind == "dhcp"
+                  else (lambda: session.remove_l3_router(dead_id, resource)))
+        # dhcp: a network may have several agents, add first; a legacy router
+        # has one: unbind it first (left unbound if the add fails, a live l3
+        # agent's sync takes it)
+        steps = [add, remove] if kind == "dhcp" else [remove, add]
+        for step, what, call in steps:
             if dry_run:
                 say(f"would {what}")
                 continue
             try:
-                step()
+                call()
                 say(what)
+                continue
             except APIError as exc:
-                if exc.status == 409 or (exc.status == 404 and what.startswith("remove")):
-                    say(f"{what}: already done ({exc})")
-                    continue
-                say(f"FAILED to {what}: {exc}")
-                failed += 1
-                break
+                error = exc
+            try:
+                done = (step == "remove" and error.status == 404) or \
+                    (step == "add" and error.status == 409 and hosted_by_target(resource))
+            except APIError as exc:
+                done, error = False, exc
+            if done:
+                say(f"{what}: already done ({error})")
+                continue
+            say(f"FAILED to {what}: {error}")
+            failed += 1
+            break
+    if failed and p.delete:
+        say(f"keeping the {len(p.delete)} dead agent(s): {failed} move(s) failed")
+        return failed
     for agent in p.delete:
         what = f"delete dead {AGENT_TYPES[kind]} {agent['id']} (host {agent.get('host')})"
         if dry_run:
@@ -147,7 +181,7 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
     passes = 0
     while True:
         passes += 1
-        agents = session.agents(agent_type=AGENT_TYPES[kind])
+        agents = [a for a in session.agents(agent_type=AGENT_TYPES[kind]) if hosting(kind, a)]
         mine = [a for a in agents if a.get("host") == local_host and a.get("alive")]
         others = [a for a in agents if a.get("host") != local_host and a.get("alive")]
         if mine or dry_run:
@@ -244,18 +278,25 @@ def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str
             present = None
             continue
         present |= link_names(out_ip)
-    failed = 0
-    for name in stale_ports(ovs_interfaces(out), kind, present):
-        if dry_run:
+    try:
+        stale = stale_ports(ovs_interfaces(out), kind, present)
+    except (ValueError, TypeError, AttributeError):
+        say("port clean-up: ovs-vsctl's answer is not the expected JSON")
+        return 1
+    if dry_run or not stale:
+        for name in stale:
             say(f"would delete stale OVS port {name}")
-            continue
-        rc, out, err = runner(vsctl + ["--if-exists", "del-port", name])
-        if rc == 0:
-            say(f"deleted stale OVS port {name}")
-        else:
-            say(f"FAILED to delete OVS port {name}: {(err or out).strip()[:200]}")
-            failed += 1
-    return failed
+        return 0
+    # one transaction for all: hundreds of routers' ports must not cost a call each
+    cmd = list(vsctl)
+    for name in stale:
+        cmd += ["--", "--if-exists", "del-port", name]
+    rc, out, err = runner(cmd)
+    if rc != 0:
+        say(f"FAILED to delete the stale OVS ports {' '.join(stale)}: {(err or out).strip()[:200]}")
+        return len(stale)
+    say(f"deleted stale OVS port(s) {' '.join(stale)}")
+    return 0
 
 
 # --- the command-line tool --------------------------------------------------------------
@@ -277,6 +318,30 @@ def read_openrc(text: str) -> Dict[str, str]:
             continue
         found[name.strip()] = words[0] if words else ""
     return found
+
+
+def seconds(text: str) -> float:
+    """A duration option: finite, from 0.01 s to a day."""
+    import argparse
+    import math
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not math.isfinite(value) or not 0.01 <= value <= 86400:
+        raise argparse.ArgumentTypeError(f"must be from 0.01 to 86400 seconds: {text!r}")
+    return value
+
+
+def count(text: str) -> int:
+    import argparse
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if not 0 <= value <= 100:
+        raise argparse.ArgumentTypeError(f"must be from 0 to 100: {text!r}")
+    return value
 
 
 def parser() -> Any:
@@ -303,12 +368,12 @@ def parser() -> Any:
     ap.add_argument("--host", default="",
                     help="this host's name as the agents report it (default: the hostname)")
     ap.add_argument("-c", "--auth-config", default="", help="an openrc-style file")
-    ap.add_argument("--wait", type=float, default=150.0,
+    ap.add_argument("--wait", type=seconds, default=150.0,
                     help="seconds to keep polling for the old agent to be declared dead and "
                          "for the local one to be alive (default 150)")
-    ap.add_argument("--interval", type=float, default=5.0, help="seconds between passes")
-    ap.add_argument("--retries", type=int, default=5, help="retries of one API call")
-    ap.add_argument("--sleep", type=float, default=2.0, help="seconds between two retries")
+    ap.add_argument("--interval", type=seconds, default=5.0, help="seconds between passes")
+    ap.add_argument("--retries", type=count, default=5, help="retries of one API call")
+    ap.add_argument("--sleep", type=seconds, default=2.0, help="seconds between two retries")
     ap.add_argument("--endpoint-type", default="public", choices=("public", "internal", "admin"))
     ap.add_argument("--region", default="")
     ap.add_argument("--ovsdb", default="", help="ovs-vsctl --db (default: its own)")
@@ -335,14 +400,22 @@ def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, st
     if args.log:
         environ["HA_LOGFILE"] = args.log
     log = Log("q-agent-cleanup", args.instance or args.agent, environ)
-    interactive = not (environ.get("HA_LOGFILE") or environ.get("HA_LOGFACILITY"))
+    # under Pacemaker (its HA_logfacility or HA_LOGFILE) the messages go to its log
+    interactive = not (log.facility or log.logfile)
 
     def say(msg: str) -> None:
         if interactive:
-            print(msg, flush=True)
+            print(log.redact(msg), flush=True)
         else:
             log.info(msg)
+    try:
+        return _main(args, environ, log, say)
+    except Exception as exc:    # never a traceback: one line, and the exit code of an error
+        say(f"error: unexpected {type(exc).__name__}: {exc}")
+        return EXIT_ERROR
 
+
+def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], None]) -> int:
     host = args.host or _hostname()
     code = EXIT_OK
     if args.cleanup_ports:
@@ -362,6 +435,9 @@ def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, st
                 creds.update(read_openrc(f.read()))
         except OSError as exc:
             say(f"cannot read {args.auth_config}: {exc.strerror}")
+            return EXIT_USAGE
+        except UnicodeDecodeError:
+            say(f"cannot read {args.auth_config}: not UTF-8 text")
             return EXIT_USAGE
     missing = [n for n in ("OS_USERNAME", "OS_PASSWORD", "OS_AUTH_URL") if not creds.get(n)]
     project = creds.get("OS_PROJECT_NAME") or creds.get("OS_TENANT_NAME") or ""

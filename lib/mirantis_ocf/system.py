@@ -243,13 +243,25 @@ class System:
     def write_text(self, path: str, text: str, mode: int = 0o644) -> None:
         """Write atomically: a reader sees the old file or the new one, never half."""
         tmp = f"{path}.{os.getpid()}.tmp"
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
         try:
-            os.write(fd, text.encode())
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+            os.unlink(tmp)          # left by a crash: never written through (O_EXCL)
+        except FileNotFoundError:
+            pass
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
+        try:
+            try:
+                os.fchmod(fd, mode)     # the umask does not decide (a 0600 secret stays 0600)
+                os.write(fd, text.encode())
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
     def remove(self, path: str) -> None:
         try:

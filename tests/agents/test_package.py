@@ -407,17 +407,26 @@ def test_rpm_is_noarch_and_holds_the_debs_files(built: Built, tmp_path: str) -> 
     debian_only = {f"{DOCDIR}/changelog.Debian.gz", f"{DOCDIR}/copyright"}
     deb = {re.sub(r"\.gz$", "", p) for p, kind in deb_entries(built.deb).items()
            if kind != "d" and p not in debian_only}
-    rpm = {re.sub(r"\.gz$", "", p) for p, kind in rpm_entries(built.rpm).items() if kind != "d"}
+    # (the rpm alone has the licence text: Debian's copyright points to common-licenses)
+    rpm_only = {f"/usr/share/licenses/{PKG}/COPYING"}
+    rpm = {re.sub(r"\.gz$", "", p) for p, kind in rpm_entries(built.rpm).items()
+           if kind != "d" and p not in rpm_only}
     assert rpm == deb, rpm ^ deb
-    # the directories the rpm owns are the deb's own ones
+    assert rpm_only <= set(rpm_entries(built.rpm))
+    # the directories the rpm owns: the deb's own ones, and the OCF tree's
+    # parents, which it shares with resource-agents and pacemaker
     assert {p for p, kind in rpm_entries(built.rpm).items() if kind == "d"} == \
-        {INSTALLED, LIBDIR, f"{LIBDIR}/metadata", f"{LIBDIR}/mirantis_ocf", DOCDIR}
+        {INSTALLED, LIBDIR, f"{LIBDIR}/metadata", f"{LIBDIR}/mirantis_ocf", DOCDIR,
+         "/usr/lib/ocf", "/usr/lib/ocf/lib", "/usr/lib/ocf/resource.d", f"/usr/share/licenses/{PKG}"}
     # and the same bytes, modes included (man pages decompressed)
     deb_files = unpack(built.deb, os.path.join(str(tmp_path), "deb"))
     rpm_files = unpack(built.rpm, os.path.join(str(tmp_path), "rpm"))
     for path in debian_only:
         deb_files.pop(path[:-3] if path.endswith(".gz") else path)
         deb_files.pop((path[:-3] if path.endswith(".gz") else path) + ":mode")
+    for path in rpm_only:
+        rpm_files.pop(path)
+        rpm_files.pop(path + ":mode")
     assert sorted(deb_files) == sorted(rpm_files)
     different = [p for p in deb_files if deb_files[p] != rpm_files[p]]
     assert different == []

@@ -111,9 +111,10 @@ def params(w: World, kind: str, **extra: str) -> Dict[str, str]:
 
 def ocf(w: World, kind: str, action: str, check: bool = True, **extra: str) -> Tuple[int, str]:
     """Run neutron-agent-<kind> as pacemaker-execd does; (rc, exit reason)."""
+    rsctmp = extra.pop("HA_RSCTMP", os.path.join(w.base, "rsctmp"))
     env = bare_env(**params(w, kind, **extra))
     env.update({"OCF_RESOURCE_INSTANCE": f"p_neutron_{kind}", "OCF_RESKEY_CRM_meta_timeout": "60000",
-                "HA_LOGFILE": ha_log(w), "HA_RSCTMP": os.path.join(w.base, "rsctmp"),
+                "HA_LOGFILE": ha_log(w), "HA_RSCTMP": rsctmp,
                 # where the no-op DHCP driver is (the daemon inherits the environment)
                 "PYTHONPATH": w.host_b.pylib})
     rc, _, err = call(os.path.join(INSTALLED, f"neutron-agent-{kind}"), action, env, timeout=120)
@@ -304,9 +305,11 @@ def test_the_tool_by_hand_moves_everything_back_to_host_a(world: World) -> None:
         assert "would" not in run.out
     assert everything_on(w, "host-a")
     assert agent_ids(w, "host-b", "dhcp") == [] and agent_ids(w, "host-b", "l3") == []
-    # host-b's stop after its death: nothing to stop, its router namespaces cleaned up
+    # host-b's stop after its death: nothing to stop, its router namespaces cleaned
+    # up, and the rescheduling's credentials removed
     for kind in ("dhcp", "l3"):
         assert ocf(w, kind, "stop") == (0, "")
+        assert not os.path.exists(os.path.join(w.base, "rsctmp", f"p_neutron_{kind}.openrc"))
     assert not [n for n in netns() if n.startswith("qrouter-")]
 
 
@@ -363,6 +366,19 @@ def test_an_unreachable_keystone_is_exit_4_and_never_fails_the_ocf_start(world: 
     with open(ha_log(w)) as f:
         assert nowhere.split("/v3")[0] in f.read()
     assert ocf(w, "l3", "stop") == (0, "")
+
+
+def test_a_rescheduling_that_cannot_be_launched_never_fails_the_ocf_start(world: World) -> None:
+    w = world
+    open(ha_log(w), "w").close()
+    unusable = os.path.join(w.base, "a-file")
+    open(unusable, "w").close()                       # HA_RSCTMP below a file: no openrc
+    assert ocf(w, "dhcp", "start", HA_RSCTMP=os.path.join(unusable, "rsctmp")) == (0, "")
+    assert ocf(w, "dhcp", "monitor") == (0, "")
+    with open(ha_log(w)) as f:
+        assert "the rescheduling of the networks was not started" in f.read()
+    assert _reschedulers() == []
+    assert ocf(w, "dhcp", "stop") == (0, "")
 
 
 def test_an_expired_token_is_renewed_once_then_exit_3(world: World) -> None:

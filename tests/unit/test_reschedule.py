@@ -200,6 +200,8 @@ class Fake(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+        if self.path == "/v2.0/moved":
+            return self._send(302, {}, {"Location": "http://admin:pw@elsewhere/x"})
         if self.path == "/v2.0/tokens":
             return self._send(404, {"error": {"code": 404, "message": "The resource could not be found."}})
         password = body["auth"]["identity"]["password"]["user"]["password"]
@@ -217,7 +219,16 @@ class Fake(BaseHTTPRequestHandler):
     def do_GET(self) -> None:
         if not Fake.tokens.get(self.headers.get("X-Auth-Token", "")):
             return self._send(401, {"error": {"code": 401, "message": "Token expired"}})
-        self._send(200, {"agents": [{"id": "a1", "host": "h", "alive": True, "agent_type": "DHCP agent"}]})
+        path = self.path.split("?")[0]
+        for suffix, key in (("/dhcp-networks", "networks"), ("/l3-routers", "routers")):
+            if path.endswith(suffix):
+                return self._send(200, {key: []})
+        if path == "/v2.0/agents":
+            return self._send(200, {"agents": [{"id": "a1", "host": "h", "alive": True,
+                                                "agent_type": "DHCP agent"}]})
+        answers = {"/v2.0/moved": (302, {}), "/v2.0/odd": (200, ["not", "a", "dict"])}
+        status, body = answers.get(path, (404, {"NeutronError": {"message": "no such thing"}}))
+        self._send(status, body, {"Location": "http://admin:pw@elsewhere/x"} if status == 302 else {})
 
 
 @pytest.fixture
@@ -275,3 +286,88 @@ def test_the_tool_reports_failures_with_exit_codes_and_no_traceback(fake_api: st
     env["OS_PASSWORD"] = "right"
     code, out, err = cli("--agent", "dhcp", "--reschedule", "--dry-run", "--host", "h", env=env)
     assert code == 0 and "dry run: no dead DHCP agent" in out
+
+
+# --- what a review found: redirects, odd answers, URLs, options, disabled and DVR agents ----
+
+def test_a_redirect_or_an_odd_answer_is_an_error_never_a_success(fake_api: str) -> None:
+    s = session(fake_api)
+    with pytest.raises(APIError) as caught:
+        s.call("POST", "/moved", {"x": 1})
+    assert caught.value.status == 302 and "to http://elsewhere/x" in str(caught.value)
+    assert "pw" not in str(caught.value)                  # no user:password@ in messages
+    with pytest.raises(APIError) as caught:
+        s._listing("GET", "/odd", "agents")
+    assert caught.value.kind == "answer"
+
+
+def test_urls_ipv6_default_ports_and_bad_ports() -> None:
+    s = session("http://[::1]/identity/v3", deadline=1.0)
+    with pytest.raises(APIError) as caught:        # nothing listens on [::1]:80 here
+        s.agents()
+    assert caught.value.kind == "unreachable" and "http://[::1]/identity/v3/auth/tokens" in str(caught.value)
+    with pytest.raises(APIError) as caught:
+        session("http://keystone:99999/v3").agents()
+    assert caught.value.kind == "answer" and "bad port" in str(caught.value)
+    assert Session._shown("https://u:secret@h:5000/v3?x=1") == "https://h:5000/v3"
+
+
+def test_durations_and_counts_are_checked() -> None:
+    for bad in (["--interval", "-1"], ["--wait", "nan"], ["--sleep", "inf"], ["--retries", "-2"]):
+        code, _, err = cli("--agent", "l3", "--reschedule", *bad)
+        assert code == 2 and "Traceback" not in err, bad
+
+
+def test_disabled_agents_neither_serve_nor_receive() -> None:
+    agents = [agent("a", "ctl-1", False), dict(agent("b", "ctl-2", True), admin_state_up=False),
+              agent("c", "ctl-3", True)]
+    p = rs.plan("dhcp", agents, {"a": ["n1"], "b": ["n1"], "c": []}, "ctl-2", True)
+    assert p.target is not None and p.target["id"] == "c"     # not the local, disabled one
+    assert p.moves == [("n1", "a")]                            # b's copy does not count
+
+
+def test_dvr_compute_l3_agents_are_left_alone() -> None:
+    legacy = {"configurations": {"agent_mode": "legacy"}}
+    assert rs.hosting("l3", legacy) and rs.hosting("l3", {"configurations": {"agent_mode": "dvr_snat"}})
+    assert rs.hosting("l3", {}) and rs.hosting("dhcp", {"configurations": {"agent_mode": "dvr"}})
+    assert not rs.hosting("l3", {"configurations": {"agent_mode": "dvr"}})
+
+
+class Recorder:
+    """A Session stand-in for execute(): answers as scripted, records the calls."""
+
+    def __init__(self, add_status: int = 0, hosts: List[str] = ()) -> None:  # type: ignore[assignment]
+        self.calls: List[str] = []
+        self.add_status = add_status
+        self.hosts = list(hosts)
+
+    def _maybe_fail(self, what: str) -> None:
+        self.calls.append(what)
+        if what.startswith("add") and self.add_status:
+            raise APIError("http", f"HTTP {self.add_status}", self.add_status)
+
+    def add_l3_router(self, agent_id: str, router_id: str) -> None:
+        self._maybe_fail(f"add {router_id} {agent_id}")
+
+    def remove_l3_router(self, agent_id: str, router_id: str) -> None:
+        self.calls.append(f"remove {router_id} {agent_id}")
+
+    def l3_agents_of(self, router_id: str) -> List[Dict[str, Any]]:
+        return [{"id": h} for h in self.hosts]
+
+    def delete_agent(self, agent_id: str) -> None:
+        self.calls.append(f"delete {agent_id}")
+
+
+def test_a_failed_or_refused_router_move_keeps_the_dead_agent() -> None:
+    agents = [agent("dead", "ctl-1", False), agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"dead": ["r1"], "live": []}, "ctl-2", True)
+    said: List[str] = []
+    for status, hosts in ((404, []), (409, [])):        # gone, or a real conflict
+        s = Recorder(status, hosts)
+        assert rs.execute("l3", s, p, False, said.append) == 1       # type: ignore[arg-type]
+        assert s.calls == ["remove r1 dead", "add r1 live"]           # no delete
+        assert said[-1] == "keeping the 1 dead agent(s): 1 move(s) failed"
+    s = Recorder(409, ["live"])                           # already there: done
+    assert rs.execute("l3", s, p, False, said.append) == 0           # type: ignore[arg-type]
+    assert s.calls[-1] == "delete dead" and "already done" in said[-2]

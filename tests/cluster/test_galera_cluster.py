@@ -182,6 +182,9 @@ def test_c_two_of_three_elect_after_the_window_and_the_third_rejoins(galera: Gal
     g = galera
     window = 20     # lowered for the test (default 300)
     g.load(window=window)
+    # the change restarts the clone: wait until that transition is over, or
+    # "synced" may still see the servers about to stop
+    g.c.exec(1, ["crm_resource", "--wait", "--timeout", f"{DEADLINE}s"], timeout=DEADLINE + 30)
     g.c.wait_for(g.synced, DEADLINE, "a healthy cluster after the parameter change")
     g.sql(1, "INSERT INTO t.rows (v) VALUES ('f')")
     expected = g.sql(1, "SELECT COUNT(*) FROM t.rows")[0][0]

@@ -271,13 +271,14 @@ def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str
     if rc != 0:
         say(f"port clean-up: ovs-vsctl failed: {(err or out).strip()[:200]}")
         return 1
-    present: Optional[Set[str]] = set()
+    names: Set[str] = set()
+    present: Optional[Set[str]] = names
     for cmd in (["ip", "-o", "link", "show"], ["ip", "-all", "netns", "exec", "ip", "-o", "link", "show"]):
         rc_ip, out_ip, _ = runner(cmd)
-        if rc_ip != 0 or present is None:     # unknown: trust OVS's own view only
+        if rc_ip != 0:          # unknown: trust OVS's own view only
             present = None
-            continue
-        present |= link_names(out_ip)
+            break
+        names |= link_names(out_ip)
     try:
         stale = stale_ports(ovs_interfaces(out), kind, present)
     except (ValueError, TypeError, AttributeError):
@@ -320,28 +321,23 @@ def read_openrc(text: str) -> Dict[str, str]:
     return found
 
 
-def seconds(text: str) -> float:
-    """A duration option: finite, from 0.01 s to a day."""
-    import argparse
-    import math
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
-    if not math.isfinite(value) or not 0.01 <= value <= 86400:
-        raise argparse.ArgumentTypeError(f"must be from 0.01 to 86400 seconds: {text!r}")
-    return value
+def _bounded(convert: Callable[[str], Any], low: float, high: float, what: str) -> Callable[[str], Any]:
+    """An argparse type: ``convert``, then finite and within [low, high]."""
+    def check(text: str) -> Any:
+        import argparse
+        import math
+        try:
+            value = convert(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {what}: {text!r}") from None
+        if not math.isfinite(value) or not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"must be from {low:g} to {high:g}: {text!r}")
+        return value
+    return check
 
 
-def count(text: str) -> int:
-    import argparse
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if not 0 <= value <= 100:
-        raise argparse.ArgumentTypeError(f"must be from 0 to 100: {text!r}")
-    return value
+seconds = _bounded(float, 0.01, 86400, "a number of seconds")     # up to a day
+count = _bounded(int, 0, 100, "a whole number")
 
 
 def parser() -> Any:

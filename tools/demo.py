@@ -149,8 +149,9 @@ class Demo:
 
     def print_access(self) -> None:
         print(f"""
-MySQL, through the management VIP and haproxy (the host has no route into
-the nodes' network: clients run in the switch namespace {sf.SWITCH_NETNS}):
+MySQL, through the management VIP and haproxy: {sf.MGMT_VIP}:{sf.VIP_PORT}, user {USER},
+database {DATABASE}, the password in {CNF} (0600).  The host has no route into
+the nodes' network: clients run in the switch namespace {sf.SWITCH_NETNS}:
     {connect_hint()}
   or simply:
     tools/demo.sh mysql
@@ -233,8 +234,15 @@ Stop:   make demo-stop        (or tools/demo.sh stop)
 
     def failover(self) -> None:
         self.require()
+        victim = NetnsCluster.number(self.where()[sf.VIP_MGMT][0])
+        # The seed ties neither the public VIP nor dhcp or l3 to the management
+        # VIP (and keeps dhcp apart from l3): gather them on its node first, as
+        # `crm resource move` does, so that the kill moves all four.
+        say(f"gathering the public VIP, dhcp and l3 on node{victim}, beside the management "
+            "VIP (crm_resource --move: a cli-prefer constraint each)")
+        self.seed.gather(victim)
+        self.wait(f"everything on node{victim}", lambda: self.seed.gathered(victim))
         where = self.where()
-        victim = NetnsCluster.number(where[sf.VIP_MGMT][0])
         held = [sf.SHORT[r] for r in sf.SINGLES if where[r] == [f"node{victim}"]]
         others = [f"{sf.SHORT[r]} on {where[r][0]}" for r in sf.SINGLES
                   if where[r] and where[r] != [f"node{victim}"]]
@@ -289,6 +297,7 @@ Stop:   make demo-stop        (or tools/demo.sh stop)
         finally:
             probes.close()
             own.close()
+            self.seed.release()      # the resources stay where they are (stickiness)
         self.wait("the survivors settled", self.all_started)
         print()
         self.crm_mon()

@@ -14,7 +14,7 @@ from .errors import GenericError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Optional, Sequence
+    from typing import Dict, List, Optional, Sequence, Tuple
 
     from .agent import Context
 
@@ -127,3 +127,73 @@ def status_or_error(ctx: Context, socket: str, user: str, password: str, timeout
         args: Sequence[object] = getattr(exc, "args", ())
         detail = args[1] if len(args) > 1 else str(exc)
         raise GenericError(f"cannot query the server on {socket}: {detail}") from None
+
+
+GCOMM_PORT = 4567
+
+
+def gcomm_peers(address: str) -> List[Tuple[str, int]]:
+    """The (host, port) pairs of a ``gcomm://a,b:4568,[::1]`` address."""
+    peers = []
+    for item in address[len("gcomm://"):].split("?", 1)[0].split(","):
+        item = item.strip()
+        if not item:
+            continue
+        if item.startswith("["):                         # [v6] or [v6]:port
+            host, _, rest = item[1:].partition("]")
+            port = rest[1:] if rest.startswith(":") else ""
+        elif item.count(":") == 1:
+            host, port = item.split(":")
+        else:
+            host, port = item, ""
+        peers.append((host, int(port) if port.isdigit() else GCOMM_PORT))
+    return peers
+
+
+def listening(peers: Sequence[Tuple[str, int]], timeout: float) -> List[str]:
+    """Which peers have a Galera server on their port, all probed at once
+    within ``timeout``: one that accepts the connection and speaks first, as
+    Galera's group transport does (its handshake), whether it is in a Primary
+    Component or trying to reach one.  A bare TCP accept (a proxy, another
+    service) is not enough; unresolvable or silent peers are not listed."""
+    import errno
+    import select
+    import socket
+    import time
+    connecting: Dict[socket.socket, str] = {}
+    for host, port in peers:
+        try:
+            family, kind, proto, _, addr = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0]
+            sock = socket.socket(family, kind, proto)
+        except OSError:
+            continue
+        sock.setblocking(False)
+        if sock.connect_ex(addr) in (0, errno.EINPROGRESS):
+            connecting[sock] = f"{host}:{port}"
+        else:
+            sock.close()
+    greeting: Dict[socket.socket, str] = {}
+    found = []
+    end = time.monotonic() + timeout
+    try:
+        while (connecting or greeting) and time.monotonic() < end:
+            readable, writable, _ = select.select(list(greeting), list(connecting), [],
+                                                  max(end - time.monotonic(), 0))
+            for sock in writable:
+                peer = connecting.pop(sock)
+                if sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0:
+                    greeting[sock] = peer
+                else:
+                    sock.close()
+            for sock in readable:
+                peer = greeting.pop(sock)
+                try:
+                    if sock.recv(64):
+                        found.append(peer)
+                except OSError:
+                    pass
+                sock.close()
+    finally:
+        for sock in (*connecting, *greeting):
+            sock.close()
+    return sorted(found)

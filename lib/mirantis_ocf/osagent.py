@@ -299,8 +299,11 @@ class NetworkAgent(Agent):
         group = ctx.system.primary_group(user)
         uid, gid = ctx.system.ids(user, group or "root")
         assert uid is not None and gid is not None
-        ctx.system.ensure_dir(os.path.dirname(str(p.log_file)), uid, gid)
-        ctx.system.ensure_file(str(p.log_file), uid, gid)
+        try:
+            ctx.system.ensure_dir(os.path.dirname(str(p.log_file)), uid, gid)
+            ctx.system.ensure_file(str(p.log_file), uid, gid)
+        except OSError as exc:
+            raise GenericError(f"log_file {p.log_file}: {exc.strerror}") from None
         pidfile = self._pidfile(ctx)
         ctx.system.ensure_dir(os.path.dirname(pidfile), 0, 0)
         argv = [program, "--config-file", str(p.config),
@@ -373,8 +376,11 @@ class NetworkAgent(Agent):
         mains += proc.find(ctx.system, rescheduler(ctx.instance or self.name))
         proc.stop_processes(ctx.system, self._family(ctx, mains), ctx.budget, ctx.log,
                             os.path.basename(str(ctx.params.binary)))
-        ctx.system.remove(self._pidfile(ctx))
-        ctx.system.remove(openrc_path(ctx, self))     # the rescheduling's credentials
+        for path in (self._pidfile(ctx), openrc_path(ctx, self)):   # and the rescheduling's credentials
+            try:
+                ctx.system.remove(path)
+            except OSError as exc:      # a directory, a read-only place: the daemon is stopped
+                ctx.log.warning(f"cannot remove {path}: {exc.strerror}")
         self.clean_up(ctx, "stop")
 
     # --- what each agent adds ---------------------------------------------------------

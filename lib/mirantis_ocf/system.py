@@ -13,6 +13,7 @@ import time
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
+    from types import ModuleType
     from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 # What the agents get if Pacemaker (or `env -i`) gives them no PATH.
@@ -125,8 +126,7 @@ class System:
             extra.setdefault("HOME", entry.pw_dir if os.path.isdir(entry.pw_dir) else "/")
             extra.setdefault("USER", user)
             extra.setdefault("LOGNAME", user)
-        out = os.open(log_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640) if log_path \
-            else os.open(os.devnull, os.O_WRONLY)
+        out = open_log(log_path) if log_path else os.open(os.devnull, os.O_WRONLY)
         try:
             proc = subprocess.Popen(list(argv), stdin=subprocess.DEVNULL, stdout=out,
                                     stderr=subprocess.STDOUT, cwd="/", env=command_env(extra),
@@ -285,12 +285,16 @@ class System:
         """Create a directory (not its parents' owners) for a daemon's user."""
         if not os.path.isdir(path):
             os.makedirs(path, mode)
-            os.chown(path, uid, gid)
+            os.chown(path, uid, gid, follow_symlinks=False)
 
     def ensure_file(self, path: str, uid: int, gid: int, mode: int = 0o640) -> None:
-        """Create a file if missing, and give it to the daemon's user."""
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, mode))
-        os.chown(path, uid, gid)
+        """Create a log file if missing, and give it to the daemon's user,
+        through the descriptor that :func:`open_log` checked."""
+        fd = open_log(path, mode)
+        try:
+            os.fchown(fd, uid, gid)
+        finally:
+            os.close(fd)
 
     def owner(self, path: str) -> Tuple[int, int]:
         st = os.stat(path)
@@ -401,7 +405,7 @@ class System:
         pymysql is imported here only: the password goes over the socket,
         never on a command line.
         """
-        import pymysql
+        pymysql = _import_pymysql()
         seconds = max(int(timeout), 1)
         conn = pymysql.connect(unix_socket=socket, user=user, password=password,
                                connect_timeout=seconds, read_timeout=seconds,
@@ -438,6 +442,57 @@ class System:
 
     def sleep(self, seconds: float) -> None:
         time.sleep(max(seconds, 0.0))
+
+
+def open_log(path: str, mode: int = 0o640) -> int:
+    """A descriptor to append to a log file that root opens in a directory
+    its daemon's user may own (/var/log/neutron): never through a symbolic
+    link, and only a plain file with a single name.  Otherwise that user
+    could make root write to, or hand over, any file (a link to
+    /etc/shadow).  Refusals are an OSError whose strerror says why.
+    """
+    import errno
+    import stat
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+    try:
+        fd = os.open(path, flags, mode)
+    except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise OSError(errno.ELOOP, "is a symbolic link; not written through as root",
+                          path) from None
+        raise
+    st = os.fstat(fd)
+    if stat.S_ISREG(st.st_mode) and st.st_nlink == 1:
+        return fd
+    os.close(fd)
+    why = "has other hard links" if stat.S_ISREG(st.st_mode) else "is not a regular file"
+    raise OSError(errno.EPERM, f"{why}; not written to as root", path)
+
+
+def _import_pymysql() -> "ModuleType":
+    """pymysql, without the optional modules that a unix socket never uses.
+
+    pymysql imports ``cryptography`` (for MySQL's sha256 and caching_sha2
+    RSA exchange over TCP) and ``ssl`` if they are there, and carries on
+    without them if not.  Over a local socket neither is used: MariaDB
+    authenticates with mysql_native_password (hashlib), unix_socket or
+    ed25519, and pymysql counts a unix socket as secure, so even
+    caching_sha2 sends the password without RSA.  The two imports are 60%
+    of pymysql's import time, paid by every monitor; they are kept out while
+    pymysql loads, and left importable for anything else afterwards.
+    """
+    import sys
+    blocked = [name for name in ("cryptography", "ssl") if name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None  # type: ignore[assignment]
+    try:
+        import pymysql
+    finally:
+        for name in blocked:
+            if name in sys.modules and sys.modules[name] is None:
+                del sys.modules[name]
+    module: ModuleType = pymysql
+    return module
 
 
 def command_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:

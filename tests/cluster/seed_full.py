@@ -541,6 +541,36 @@ class Seed:
             self._log_marks[n] = end
         return found
 
+    # --- moving resources ----------------------------------------------------------------
+
+    def gather(self, n: int) -> None:
+        """The VIPs, dhcp and l3 onto node n, as an operator's `crm resource
+        move`: a cli-prefer constraint each, of score INFINITY, which outweighs
+        dhcp-without-l3's -100.  The death of node n then moves all four (the
+        seed ties neither VIP to the other, and keeps dhcp and l3 apart).
+        release() drops the constraints."""
+        name = NetnsCluster.name(n)
+        where = self.placement()
+        for rsc in SINGLES:
+            if where[rsc] != [name]:
+                self.c.exec(self.live()[0], ["crm_resource", "--move", "-r", rsc, "-N", name],
+                            timeout=60)
+
+    def gathered(self, n: int) -> Tuple[bool, str]:
+        """Each clone on every live node, and the VIPs, dhcp and l3 all on node n."""
+        mon = self.mon()
+        where = self.placement(mon)
+        names = sorted(NetnsCluster.name(m) for m in self.live())
+        ok = (all(where[rsc] == names for rsc in CLONES)
+              and all(where[rsc] == [NetnsCluster.name(n)] for rsc in SINGLES)
+              and not NetnsCluster.failures(mon))
+        return ok, self.brief(where) + failures_brief(mon)
+
+    def release(self) -> None:
+        """Drop gather()'s constraints; the resources stay where they run (stickiness)."""
+        for rsc in SINGLES:
+            self.c.exec(self.live()[0], ["crm_resource", "--clear", "-r", rsc], timeout=60)
+
     # --- failures and restarts ----------------------------------------------------------
 
     def kill(self, n: int) -> None:

@@ -53,6 +53,8 @@ class FakeHost(System):
 
     def kill(self, pid: int, sig: int) -> bool:
         self.signals.append((pid, sig))
+        if sig == 9:
+            getattr(self, "kill_times", {})[pid] = self.now
         if pid not in self.procs:
             return False
         if sig == 9 or pid not in self.ignore_term:
@@ -167,6 +169,8 @@ class MySQLHost(FakeHost):
         self.joining_polls = 0                # queries answered "Joined" before "Synced"
         self.writes_view = False              # the server writes gvwstate.dat when it joins
         self.turn_held: List[bool] = []       # at each "Joined" answer: was a join turn claimed?
+        self.sql_error: Optional[Exception] = None   # what every query raises, if set
+        self.kill_times: Dict[int, float] = {}       # pid -> the clock when it got SIGKILL
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
                               "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover})
 
@@ -209,6 +213,8 @@ class MySQLHost(FakeHost):
     def sql(self, socket: str, user: str, password: str, timeout: float,
             statements: Sequence[str]) -> List[List[Tuple[str, ...]]]:
         self.sql_calls.append((socket, user, password))
+        if self.sql_error is not None:
+            raise self.sql_error
         if not self.server_running():
             raise ConnectionRefusedError(2002, f"Can't connect to local server through socket '{socket}'")
         state = "Synced"

@@ -150,3 +150,117 @@ def test_a_joiner_hands_its_turn_on_once_it_is_a_member(writes_view: bool) -> No
     assert act(host, "start")[0] == ExitCode.SUCCESS
     assert host.turn_held == [not writes_view] * 3
     assert host.claims == {}
+
+
+class GaleraPeer:
+    """A listener that greets first, as Galera's group transport does: the
+    port of a peer whose server runs (a real socket on loopback; the agent's
+    probe is plain TCP)."""
+
+    def __init__(self) -> None:
+        import socket
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(8)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            conn.sendall(b"$\x00\x00\x02")       # the start of a gmcast handshake
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+def test_a_server_answering_on_a_peers_galera_port_is_joined_whatever_the_cib_says() -> None:
+    """No primary flag and no epochs in the CIB (Pacemaker restarted while
+    the servers ran on), but a peer's Galera answers: join it, never elect."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    peer = GaleraPeer()
+    try:
+        address = f"gcomm://127.0.0.1:1,127.0.0.1:{peer.port}"
+        assert act(host, "start", wsrep_cluster_address=address) == (ExitCode.SUCCESS, "")
+    finally:
+        peer.close()
+    argv = launch(host)
+    assert "--wsrep-new-cluster" not in argv and f"--wsrep-cluster-address={address}" in argv
+    assert not any("galera-p_mysql" == k for k in host.claims)
+
+
+def test_a_bare_tcp_accept_is_not_a_galera_peer() -> None:
+    """A port that accepts but never speaks (a proxy, another service) does
+    not stop a lone node from bootstrapping."""
+    import socket
+    quiet = socket.socket()
+    quiet.bind(("127.0.0.1", 0))
+    quiet.listen(8)
+    try:
+        address = f"gcomm://127.0.0.1:{quiet.getsockname()[1]}"
+        assert act(MySQLHost(), "start", wsrep_cluster_address=address)[0] == ExitCode.SUCCESS
+    finally:
+        quiet.close()
+
+
+def test_a_failed_start_withdraws_its_epoch_and_its_claim() -> None:
+    host = MySQLHost()
+    host.cluster_status = "non-Primary"          # the bootstrap never reaches Primary
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_GENERIC and "Primary Component" in reason
+    assert "--wsrep-new-cluster" in launch(host)        # it did bootstrap, and failed
+    assert host.claims == {}
+    assert ("p_mysql-epoch", "node1") not in host.attrs
+    assert ("p_mysql-primary", "node1") not in host.attrs
+
+
+def test_stop_withdraws_a_leftover_epoch() -> None:
+    host = MySQLHost()
+    host.attrs[("p_mysql-epoch", "node1")] = f"{UUID}:7:0"
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert ("p_mysql-epoch", "node1") not in host.attrs
+
+
+class AccessDenied(Exception):
+    """pymysql's OperationalError(1045, ...): the server answered, and refused."""
+
+
+@pytest.mark.parametrize("error, early", [
+    (AccessDenied(1045, "Access denied for user 'root'@'localhost'"), False),
+    (ConnectionRefusedError(111, "Connection refused"), True),      # no socket served
+])
+def test_stop_kills_early_only_on_evidence_of_no_primary_component(error: Exception,
+                                                                    early: bool) -> None:
+    """A Primary member that refuses the monitor's login gets its whole
+    budget to shut down cleanly (and write grastate.dat); a server that
+    serves no socket is KILLed after 5 s."""
+    host = MySQLHost()
+    act(host, "start", binary="/usr/sbin/mariadbd")
+    server = next(p for p, i in host.procs.items() if i.exe == "/usr/sbin/mariadbd")
+    host.ignore_term.add(server)
+    host.sql_error = error
+    began = host.now
+    assert act(host, "stop", binary="/usr/sbin/mariadbd")[0] == ExitCode.SUCCESS
+    waited = host.kill_times[server] - began
+    assert (waited < 10) == early, waited
+
+
+def test_a_clone_instance_number_is_not_part_of_the_election_names() -> None:
+    """Older Pacemakers name clone instances p_mysql:0, p_mysql:1: every node
+    must still read and write the same attributes and claim."""
+    host = MySQLHost()
+    assert act(host, "start", OCF_RESOURCE_INSTANCE="p_mysql:1")[0] == ExitCode.SUCCESS
+    assert host.attrs[("p_mysql-primary", "node1")] == "1"
+
+
+def test_a_stop_with_a_broken_binary_parameter_still_stops_the_server() -> None:
+    host = MySQLHost()
+    act(host, "start")
+    assert act(host, "stop", binary="relative/mysqld_safe")[0] == ExitCode.SUCCESS
+    assert not host.server_running()

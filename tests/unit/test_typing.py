@@ -20,3 +20,18 @@ def test_library_is_stdlib_only_and_lazy() -> None:
             "if m in sys.modules]; print(bad)")
     result = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.strip() == "[]", result.stderr
+
+
+def test_pymysql_loads_without_its_tls_and_rsa_modules() -> None:
+    """The monitor's pymysql import skips ssl and cryptography, and leaves them importable.
+
+    Skipping them is what keeps the mysql monitor under the galera agent's
+    cost (see bench/galera.py); a local socket uses neither.
+    """
+    code = ("import sys; sys.path.insert(0, 'lib'); from mirantis_ocf.system import _import_pymysql; "
+            "m = _import_pymysql(); "
+            "print(sorted(n for n in ('ssl', 'cryptography') if n in sys.modules), "
+            "m._auth._have_cryptography, m.connections.SSL_ENABLED); "
+            "import ssl, cryptography; print('importable')")
+    result = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.stdout.split("\n")[:2] == ["[] False False", "importable"], result.stdout + result.stderr

@@ -216,3 +216,31 @@ def test_d_a_killed_server_rejoins_without_an_election(galera: Galera) -> None:
     timing("d. kill -9 of one server -> Synced again", time.monotonic() - t0)
     assert g.bootstraps_since_mark() == []
     assert "joining" in g.pacemaker_log(2)[g.log_marks[2]:]
+
+
+def test_e_a_restarted_server_joins_the_running_cluster_even_when_the_cib_forgot_it(
+        galera: Galera) -> None:
+    """The nodes' primary flags are transient attributes: a restart of
+    Pacemaker while the servers run on (an upgrade in maintenance mode)
+    loses them.  A server restarted after that sees no flag and no epoch in
+    the CIB; it must still find the running cluster, on its peers' Galera
+    port, and join it: never bootstrap a second one once the window ends."""
+    g = galera
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
+    for n in NODES:
+        g.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary", "-l", "reboot",
+                     "-D"])
+    g.c.wait_for(lambda: "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
+                                                               "status"]).stdout,
+                 30, "the primary flags gone from the CIB")
+    g.mark_logs()
+    pid = g.c.pgrep(3, "mariadbd")[0]
+    os.kill(pid, 9)
+    t0 = time.monotonic()
+    g.c.wait_for(lambda: g.synced()[0] and pid not in g.c.pgrep(3, "mariadbd"),
+                 DEADLINE, "node3's server back in the same cluster, Synced")
+    timing("e. kill -9 with the CIB's flags gone -> Synced again", time.monotonic() - t0)
+    assert g.bootstraps_since_mark() == []
+    assert "a Galera server answers on" in g.pacemaker_log(3)[g.log_marks[3]:]
+    uuids = {g.status(n).get("wsrep_cluster_state_uuid") for n in NODES}
+    assert len(uuids) == 1 and None not in uuids

@@ -157,16 +157,29 @@ class Session:
 
     # --- Keystone ------------------------------------------------------------------
     def authenticate(self) -> None:
-        """Get a token and the network endpoint (v2.0 if the URL says so, else v3)."""
+        """Get a token and the network endpoint (v2.0 if the URL says so, else v3).
+
+        Keystone has had no v2.0 API since Queens: an old ``/v2.0`` URL that
+        answers 404 is tried again as v3 on the same base, as the operator
+        who kept Fuel's configuration would expect.
+        """
         if self.auth_url.endswith("/v2.0"):
-            token, catalog = self._auth_v2()
+            try:
+                token, catalog = self._auth_v2()
+            except APIError as exc:
+                if exc.status != 404:
+                    raise
+                base = self.auth_url[:-len("/v2.0")]
+                self.log(f"Keystone has no v2.0 API at {self._shown(self.auth_url)}: "
+                         f"trying v3 at {self._shown(base)}/v3")
+                token, catalog = self._auth_v3(base)
         else:
-            token, catalog = self._auth_v3()
+            token, catalog = self._auth_v3(self.auth_url)
         self.token = token
         self.endpoint = self.fixed_endpoint or self._network_endpoint(catalog)
 
-    def _auth_v3(self) -> Tuple[str, List[Dict[str, Any]]]:
-        base = self.auth_url if self.auth_url.endswith("/v3") else self.auth_url + "/v3"
+    def _auth_v3(self, url: str) -> Tuple[str, List[Dict[str, Any]]]:
+        base = url if url.endswith("/v3") else url + "/v3"
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
             "name": self.username, "domain": {"id": self.domain}, "password": self.password}}},
             "scope": {"project": {"name": self.project, "domain": {"id": self.domain}}}}}

@@ -21,7 +21,8 @@ The story, in order:
    and a stopped neutron-server give their exit codes and a clear message,
    never a traceback, and never make the OCF start fail.
 
-Keystone 22 (Debian 12) has no v2.0 API any more: the v2.0 client path is
+Keystone 22 (Debian 12) has no v2.0 API any more: a Fuel-era /v2.0 URL is
+shown falling back to v3 here (the dry run); the v2.0 client path itself is
 tested in the unit tier against the documented responses.
 
 A missing package makes these tests fail, not skip: `make deps` installs them.
@@ -283,8 +284,12 @@ def test_the_dry_run_prints_every_step_and_changes_nothing(world: World) -> None
     before = (w.cloud.hosting(), sorted(w.cloud.alive_map()))
     b = {k: agent_ids(w, "host-b", k)[0] for k in ("dhcp", "l3")}
     dhcp = tool(w, "dhcp", "host-a", "--dry-run")
-    l3 = tool(w, "l3", "host-a", "--dry-run")
+    # l3 with a Fuel-era /v2.0 URL: this Keystone answers it 404, the tool goes on with v3
+    assert w.cloud.keystone is not None
+    fuel_url = w.cloud.keystone.auth_url.rstrip("/").rsplit("/v3", 1)[0] + "/v2.0"
+    l3 = tool(w, "l3", "host-a", "--dry-run", OS_AUTH_URL=fuel_url)
     assert (dhcp.rc, l3.rc) == (0, 0), dhcp.out + l3.out
+    assert "no v2.0 API" in l3.out and "trying v3" in l3.out, l3.out
     for net in w.made["networks"]:
         assert f"would add network {net} to the DHCP agent on host-a" in dhcp.out
         assert f"would remove network {net} from dead agent {b['dhcp']}" in dhcp.out

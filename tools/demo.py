@@ -239,7 +239,7 @@ Stop:   make demo-stop        (or tools/demo.sh stop)
         # VIP (and keeps dhcp apart from l3): gather them on its node first, as
         # `crm resource move` does, so that the kill moves all four.
         say(f"gathering the public VIP, dhcp and l3 on node{victim}, beside the management "
-            "VIP (crm_resource --move: a cli-prefer constraint each)")
+            "VIP (a location constraint each, as crm resource move does)")
         self.seed.gather(victim)
         self.wait(f"everything on node{victim}", lambda: self.seed.gathered(victim))
         where = self.where()

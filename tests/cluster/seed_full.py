@@ -545,16 +545,15 @@ class Seed:
 
     def gather(self, n: int) -> None:
         """The VIPs, dhcp and l3 onto node n, as an operator's `crm resource
-        move`: a cli-prefer constraint each, of score INFINITY, which outweighs
-        dhcp-without-l3's -100.  The death of node n then moves all four (the
-        seed ties neither VIP to the other, and keeps dhcp and l3 apart).
-        release() drops the constraints."""
+        move` would: a location constraint each, of score INFINITY, which
+        outweighs dhcp-without-l3's -100 (also for one already there, which
+        the colocation would otherwise push away).  The death of node n then
+        moves all four (the seed ties neither VIP to the other, and keeps dhcp
+        and l3 apart).  release() drops the constraints."""
         name = NetnsCluster.name(n)
-        where = self.placement()
         for rsc in SINGLES:
-            if where[rsc] != [name]:
-                self.c.exec(self.live()[0], ["crm_resource", "--move", "-r", rsc, "-N", name],
-                            timeout=60)
+            self.c.exec(self.live()[0], ["crm", "configure", "location", f"gather-{rsc}", rsc,
+                                         "inf:", name], timeout=60)
 
     def gathered(self, n: int) -> Tuple[bool, str]:
         """Each clone on every live node, and the VIPs, dhcp and l3 all on node n."""
@@ -568,8 +567,8 @@ class Seed:
 
     def release(self) -> None:
         """Drop gather()'s constraints; the resources stay where they run (stickiness)."""
-        for rsc in SINGLES:
-            self.c.exec(self.live()[0], ["crm_resource", "--clear", "-r", rsc], timeout=60)
+        self.c.exec(self.live()[0], ["crm", "configure", "delete",
+                                     *[f"gather-{rsc}" for rsc in SINGLES]], timeout=60)
 
     # --- failures and restarts ----------------------------------------------------------
 

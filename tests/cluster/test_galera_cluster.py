@@ -227,12 +227,17 @@ def test_e_a_restarted_server_joins_the_running_cluster_even_when_the_cib_forgot
     port, and join it: never bootstrap a second one once the window ends."""
     g = galera
     g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
-    for n in NODES:
-        g.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary", "-l", "reboot",
-                     "-D"])
-    g.c.wait_for(lambda: "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
-                                                               "status"]).stdout,
-                 30, "the primary flags gone from the CIB")
+    # test d's start may still be finishing (it sets its flag once Synced)
+    g.c.exec(1, ["crm_resource", "--wait", "--timeout", str(DEADLINE)], timeout=DEADLINE + 30)
+
+    def forgotten() -> bool:
+        for n in NODES:
+            g.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary", "-l",
+                         "reboot", "-D"])
+        time.sleep(1)
+        return "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
+                                                     "status"]).stdout
+    g.c.wait_for(forgotten, 60, "the primary flags gone from the CIB")
     g.mark_logs()
     pid = g.c.pgrep(3, "mariadbd")[0]
     os.kill(pid, 9)

@@ -68,13 +68,14 @@ def recover_position(ctx: Context, server: str, defaults: Sequence[str], datadir
     try:
         result = ctx.run([server, *defaults, f"--datadir={datadir}", f"--user={user}",
                           "--wsrep-recover", f"--log-error={log}", "--skip-networking"],
-                         timeout=min(120.0, ctx.budget.remaining()))
+                         timeout=max(ctx.budget.remaining() - 30.0, 1.0))
         text = ctx.system.read_text(log) or ""
     finally:
         ctx.system.remove(log)
     found = parse_recovered(text)
     if found is None:
-        ctx.log.warning(f"--wsrep-recover found no position (rc {result.rc})")
+        ctx.log.warning(f"--wsrep-recover found no position (rc {result.rc}"
+                        + (", timed out" if result.timed_out else "") + ")")
         return None
     return Epoch(found[0], found[1], False)
 
@@ -89,6 +90,13 @@ def current_epoch(ctx: Context, server: str, defaults: Sequence[str], datadir: s
     if recovered is not None and recovered.seqno >= 0:
         # a lone last node that crashed keeps safe_to_bootstrap: 1 with seqno -1
         return Epoch(recovered.uuid, recovered.seqno, bool(state and state.safe))
+    if recovered is None and state is not None and state.uuid != ZERO_UUID:
+        # A datadir with a history whose position cannot be read must not
+        # vote as the oldest (-1): it may hold the newest commits, which a
+        # state transfer from a lesser winner would then wipe.
+        raise GenericError(f"cannot recover the Galera position of {datadir} "
+                           "(mariadbd --wsrep-recover found none; see the error log): "
+                           "not taking part in an election with an unknown position")
     if state is not None:
         return state
     return Epoch(ZERO_UUID, -1, False)

@@ -175,9 +175,15 @@ def hosted_by(kind: str, session: Session, agents: Sequence[Mapping[str, Any]]) 
 
 
 def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run: bool,
-        interval: float, say: Callable[[str], None]) -> int:
+        interval: float, say: Callable[[str], None], move_time: float = 300.0) -> int:
     """Pass after pass until the local agent is alive and every other agent
-    of its type is dead and handled, or the session's deadline."""
+    of its type is dead and handled, or the session's deadline.
+
+    The deadline bounds the waiting (for the server to declare the old agent
+    dead, 75 s by default in Neutron).  Carrying a plan out has its own
+    bound, ``move_time`` from the start of the moves: hundreds of routers
+    must not be cut short because the wait used most of the deadline."""
+    polling_until = session.deadline
     passes = 0
     while True:
         passes += 1
@@ -187,7 +193,11 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
         if mine or dry_run:
             p = plan(kind, agents, hosted_by(kind, session, agents), local_host, remove_dead)
             say(("dry run: " if dry_run else "") + p.note)
-            failed = execute(kind, session, p, dry_run, say)
+            session.deadline = max(polling_until, session.clock() + move_time)
+            try:
+                failed = execute(kind, session, p, dry_run, say)
+            finally:
+                session.deadline = polling_until
             if failed:
                 return EXIT_PARTIAL
             if dry_run or not others:
@@ -195,7 +205,7 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
             reason = f"live {AGENT_TYPES[kind]}(s) on {', '.join(str(a.get('host')) for a in others)}"
         else:
             reason = f"no live {AGENT_TYPES[kind]} on {local_host} yet"
-        if session.deadline - session.clock() < interval:
+        if polling_until - session.clock() < interval:
             say(f"stopping after {passes} pass(es): {reason}")
             return EXIT_OK if mine else EXIT_UNREACHABLE
         if passes == 1:
@@ -367,6 +377,9 @@ def parser() -> Any:
     ap.add_argument("--wait", type=seconds, default=150.0,
                     help="seconds to keep polling for the old agent to be declared dead and "
                          "for the local one to be alive (default 150)")
+    ap.add_argument("--move-time", type=seconds, default=300.0,
+                    help="seconds for the moves and deletions, once the old agent is dead "
+                         "(default 300; on top of --wait)")
     ap.add_argument("--interval", type=seconds, default=5.0, help="seconds between passes")
     ap.add_argument("--retries", type=count, default=5, help="retries of one API call")
     ap.add_argument("--sleep", type=seconds, default=2.0, help="seconds between two retries")
@@ -448,7 +461,7 @@ def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], Non
                       log=say)
     try:
         result = run(args.agent, session, host, args.remove_dead, args.dry_run,
-                     args.interval, say)
+                     args.interval, say, move_time=args.move_time)
     except APIError as exc:
         say(f"error: {exc}")
         return exc.exit_code

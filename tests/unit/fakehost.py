@@ -161,7 +161,7 @@ class MySQLHost(FakeHost):
         self.files[f"{self.DATADIR}/grastate.dat"] = (
             "# GALERA saved state\nversion: 2.1\nuuid: 75cb2ab6-e902-11f1-8af7-22729e8710d2\n"
             "seqno: -1\nsafe_to_bootstrap: 0\n")
-        self.recovered = "75cb2ab6-e902-11f1-8af7-22729e8710d2:7"
+        self.recovered: Optional[str] = "75cb2ab6-e902-11f1-8af7-22729e8710d2:7"
         self.attrs: Dict[Tuple[str, str], str] = {}
         self.claims: Dict[str, str] = {}      # CIB claim id -> holder
         self.sql_calls: List[Tuple[str, str, str]] = []
@@ -170,6 +170,7 @@ class MySQLHost(FakeHost):
         self.writes_view = False              # the server writes gvwstate.dat when it joins
         self.turn_held: List[bool] = []       # at each "Joined" answer: was a join turn claimed?
         self.sql_error: Optional[Exception] = None   # what every query raises, if set
+        self.quorate_from = 0.0                      # the clock from which crm_node -q says 1
         self.kill_times: Dict[int, float] = {}       # pid -> the clock when it got SIGKILL
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
                               "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover})
@@ -229,12 +230,16 @@ class MySQLHost(FakeHost):
     # programs
     def _recover(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         log = [a.split("=", 1)[1] for a in argv if a.startswith("--log-error=")][0]
+        if self.recovered is None:           # InnoDB could not recover: no position logged
+            self.files[log] = "[ERROR] InnoDB: Plugin initialization aborted\n"
+            return CommandResult(argv, 1, "", "")
         self.files[log] = f"[Note] WSREP: Recovered position: {self.recovered}\n"
         return CommandResult(argv, 0, "", "")
 
     def _crm_node(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         members = "".join(f"{i} {n} member\n" for i, n in enumerate(self.members, 1))
-        out = {"-n": f"{self.node}\n", "-l": members, "-q": "1\n"}[argv[1]]
+        quorate = "1\n" if self.now >= self.quorate_from else "0\n"
+        out = {"-n": f"{self.node}\n", "-l": members, "-q": quorate}[argv[1]]
         return CommandResult(argv, 0, out, "")
 
     def _crm_attribute(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:

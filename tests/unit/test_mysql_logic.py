@@ -264,3 +264,51 @@ def test_a_stop_with_a_broken_binary_parameter_still_stops_the_server() -> None:
     act(host, "start")
     assert act(host, "stop", binary="relative/mysqld_safe")[0] == ExitCode.SUCCESS
     assert not host.server_running()
+
+
+def test_an_unrecoverable_position_fails_the_start_and_never_votes() -> None:
+    """A crashed datadir with a history (grastate's UUID, seqno -1) whose
+    --wsrep-recover finds nothing may hold the newest commits: it must not
+    vote as the oldest epoch, let alone bootstrap."""
+    host = MySQLHost()
+    host.recovered = None
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_GENERIC and "cannot recover the Galera position" in reason
+    assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
+    assert not host.server_running()
+
+
+def test_a_new_datadir_without_a_position_still_bootstraps() -> None:
+    host = MySQLHost()
+    host.recovered = None
+    del host.files[f"{host.DATADIR}/grastate.dat"]       # never ran under Galera
+    assert act(host, "start")[0] == ExitCode.SUCCESS
+
+
+def test_a_wrapper_left_without_its_server_is_stopped_before_the_start() -> None:
+    """mysqld_safe runs its own --wsrep-recover before it starts the server:
+    a probe then finds no server (7), and a start must not add a second
+    wrapper on the same datadir."""
+    host = MySQLHost()
+    old = host.add_process("/usr/bin/dash", ["/bin/sh", "/usr/bin/mysqld_safe",
+                                             "--datadir=/var/lib/mysql"])
+    host.ignore_term.add(old)
+    assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
+    assert act(host, "start") == (ExitCode.SUCCESS, "")
+    assert (old, signal.SIGKILL) in host.signals and old not in host.procs
+    wrappers = [p for p, i in host.procs.items() if i.exe == "/usr/bin/dash"]
+    assert len(wrappers) == 1
+
+
+def test_the_window_counts_only_time_with_quorum() -> None:
+    """node1 waits 400 s without quorum (the others are down), then quorum
+    comes back: it must give the newcomers their whole window to publish,
+    not claim at once because 400 s > election_timeout."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    began = host.now
+    host.quorate_from = began + 400
+    code, _ = act(host, "start", election_timeout="300",
+                  OCF_RESKEY_CRM_meta_timeout="2000000")
+    assert code == ExitCode.SUCCESS and "--wsrep-new-cluster" in launch(host)
+    assert host.now - began >= 700          # 400 s without quorum, then the 300 s window

@@ -374,3 +374,74 @@ def test_a_failed_or_refused_router_move_keeps_the_dead_agent() -> None:
     s = Recorder(409, ["live"])                           # already there: done
     assert rs.execute("l3", s, p, False, said.append) == 0           # type: ignore[arg-type]
     assert s.calls[-1] == "delete dead" and "already done" in said[-2]
+
+
+class SlowAPI:
+    """A Neutron whose every call takes one second of a fake clock and that
+    refuses calls past the session's deadline, as Session._http does (a
+    fake: the bound under test is the tool's own arithmetic)."""
+
+    def __init__(self, networks: int, deadline: float) -> None:
+        self.now = 0.0
+        self.deadline = deadline
+        self.hosting: Dict[str, List[str]] = {"dead": [f"net{i}" for i in range(networks)],
+                                              "live": []}
+        self.deleted: List[str] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def _tick(self) -> None:
+        self.now += 1.0
+        if self.now > self.deadline:
+            raise APIError("unreachable", "out of time")
+
+    def agents(self, binary: str = "", agent_type: str = "") -> List[Dict[str, Any]]:
+        self._tick()
+        return [{"id": "dead", "host": "old", "alive": False, "agent_type": "DHCP agent"},
+                {"id": "live", "host": "new", "alive": True, "agent_type": "DHCP agent"}]
+
+    def dhcp_networks(self, agent_id: str) -> List[Dict[str, Any]]:
+        self._tick()
+        return [{"id": n} for n in self.hosting[agent_id]]
+
+    def dhcp_agents_of(self, network: str) -> List[Dict[str, Any]]:
+        self._tick()
+        return [{"id": a} for a, nets in self.hosting.items() if network in nets]
+
+    def add_dhcp_network(self, agent_id: str, network: str) -> None:
+        self._tick()
+        self.hosting[agent_id].append(network)
+
+    def remove_dhcp_network(self, agent_id: str, network: str) -> None:
+        self._tick()
+        self.hosting[agent_id].remove(network)
+
+    def delete_agent(self, agent_id: str) -> None:
+        self._tick()
+        self.deleted.append(agent_id)
+
+
+def test_the_moves_have_their_own_time_after_a_long_wait() -> None:
+    """The wait for the old agent's death may use most of --wait: 100
+    networks (two calls each) must still all move, within --move-time."""
+    api = SlowAPI(networks=100, deadline=10.0)
+    said: List[str] = []
+    rc = rs.run("dhcp", api, "new", remove_dead=True, dry_run=False,  # type: ignore[arg-type]
+                interval=1.0, say=said.append, move_time=300.0)
+    assert rc == 0, said[-3:]
+    assert api.hosting == {"dead": [], "live": [f"net{i}" for i in range(100)]}
+    assert api.deleted == ["dead"]
+    assert api.deadline == 10.0          # the waiting's own bound is unchanged
+
+
+def test_the_moves_are_bounded_too() -> None:
+    api = SlowAPI(networks=100, deadline=10.0)
+    said: List[str] = []
+    rc = rs.run("dhcp", api, "new", remove_dead=True, dry_run=False,  # type: ignore[arg-type]
+                interval=1.0, say=said.append, move_time=50.0)
+    assert rc == rs.EXIT_PARTIAL
+    assert api.deleted == [] and any("keeping the 1 dead agent" in s for s in said)

@@ -312,3 +312,17 @@ def test_the_window_counts_only_time_with_quorum() -> None:
                   OCF_RESKEY_CRM_meta_timeout="2000000")
     assert code == ExitCode.SUCCESS and "--wsrep-new-cluster" in launch(host)
     assert host.now - began >= 700          # 400 s without quorum, then the 300 s window
+
+
+def test_a_server_started_by_hand_without_datadir_is_found_by_the_pid_file() -> None:
+    """Its datadir comes from my.cnf: no --datadir on its command line.  The
+    pid file names it; a server of another datadir named there is not ours."""
+    host = MySQLHost()
+    pid = host.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", "--defaults-file=/etc/my.cnf"])
+    host.files["/var/run/mysql/mysqld.pid"] = f"{pid}\n"
+    assert act(host, "monitor")[0] == ExitCode.SUCCESS
+    assert act(host, "stop")[0] == ExitCode.SUCCESS and pid not in host.procs
+    other = host.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", "--datadir=/srv/other"])
+    host.files["/var/run/mysql/mysqld.pid"] = f"{other}\n"
+    assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
+    assert act(host, "stop")[0] == ExitCode.SUCCESS and other in host.procs

@@ -486,6 +486,19 @@ def rescheduling_params(project: str) -> Tuple[Param, ...]:
     )
 
 
+def artifact_params(prefix: str) -> Tuple[Param, ...]:
+    """Whether start and stop delete this node's namespaces (Fuel 7.0's name)."""
+    return (
+        Param("remove_artifacts_on_stop_start", f"Delete the {prefix}* namespaces on start "
+              "and stop", type=Type.BOOLEAN, default=True,
+              longdesc=f"Stop the processes in this node's {prefix}* network namespaces and "
+                       "delete them, before start and after stop, so that a dead agent's "
+                       "leftovers never serve beside the new agent's.  False keeps them "
+                       "across a restart of the agent on the same node (no interruption of "
+                       "their traffic, Fuel's LP#1464817); the daemon then adopts them."),
+    )
+
+
 LEVELS = (" CRITICAL ", " ERROR ", " WARNING ", " INFO ", " DEBUG ", " TRACE ")
 
 
@@ -530,6 +543,11 @@ def clean_namespaces(ctx: Context, prefix: str) -> None:
     the namespaces.  Nothing outside them is touched.  Failures are logged:
     a clean-up never fails a stop.
     """
+    if "remove_artifacts_on_stop_start" in ctx.params and \
+            not ctx.params.remove_artifacts_on_stop_start:
+        ctx.log.info(f"clean-up: the {prefix}* namespaces are kept "
+                     "(remove_artifacts_on_stop_start=false)")
+        return
     spaces = {n: ino for n, ino in ctx.system.named_namespaces().items() if n.startswith(prefix)}
     if not spaces:
         return
@@ -546,7 +564,11 @@ def clean_namespaces(ctx: Context, prefix: str) -> None:
                             grace=min(NAMESPACE_GRACE, ctx.budget.remaining() / 3))
     except GenericError as exc:
         ctx.log.error(f"clean-up: {exc.reason}")
-    for name in sorted(spaces):
+    for done, name in enumerate(sorted(spaces)):
+        if ctx.budget.remaining() < 2.0:       # the action must still answer in time
+            ctx.log.error(f"clean-up: out of time, {len(spaces) - done} {prefix}* namespace(s) "
+                          "left for the next start or stop")
+            break
         result = ctx.run(["ip", "netns", "delete", name], timeout=ctx.budget.cap(10.0))
         if result.ok:
             ctx.log.info(f"clean-up: deleted network namespace {name}")
@@ -556,4 +578,5 @@ def clean_namespaces(ctx: Context, prefix: str) -> None:
 
 
 __all__ = ["NetworkAgent", "daemon_params", "credential_params", "clean_namespaces",
+           "artifact_params",
            "DAEMON_LONGDESC", "START_SETTLE"]

@@ -271,3 +271,35 @@ def test_no_rescheduling_when_turned_off_nor_for_ovs() -> None:
     host = network_host("quantum-agent-ovs")
     assert act(host, "quantum-agent-ovs", "start")[0] == ExitCode.SUCCESS
     assert host.background == []
+
+
+def test_namespaces_are_kept_when_the_operator_says_so() -> None:
+    """remove_artifacts_on_stop_start=false (Fuel 7.0's switch): a restart of
+    the agent leaves the networks' dnsmasq serving (LP#1464817)."""
+    host = network_host("quantum-agent-dhcp")
+    act(host, "quantum-agent-dhcp", "start", remove_artifacts_on_stop_start="false")
+    inside = host.add_in_namespace("qdhcp-1234", "/usr/sbin/dnsmasq", ["dnsmasq", "--no-hosts"])
+    assert act(host, "quantum-agent-dhcp", "stop",
+               remove_artifacts_on_stop_start="false")[0] == ExitCode.SUCCESS
+    assert inside in host.procs and "qdhcp-1234" in host.netns
+    assert act(host, "quantum-agent-dhcp", "start",
+               remove_artifacts_on_stop_start="false")[0] == ExitCode.SUCCESS
+    assert inside in host.procs and "qdhcp-1234" in host.netns
+
+
+def test_namespace_clean_up_stops_in_time() -> None:
+    """Hundreds of namespaces whose deletion is slow: the stop still answers
+    within its timeout, and says what it left."""
+    host = network_host("quantum-agent-l3")
+    for i in range(300):
+        host.netns[f"qrouter-{i:03d}"] = 7000 + i
+
+    def slow_delete(h, argv):  # type: ignore[no-untyped-def]
+        h.now += 1.0
+        h.netns.pop(argv[-1], None)
+        return __import__("mirantis_ocf.system").system.CommandResult(argv, 0, "", "")
+    host.programs["ip"] = slow_delete
+    began = host.now
+    assert act(host, "quantum-agent-l3", "stop")[0] == ExitCode.SUCCESS
+    assert host.now - began < 20                 # the stop's timeout (20 s here)
+    assert 0 < len([n for n in host.netns if n.startswith("qrouter-")]) < 300

@@ -44,7 +44,9 @@ class Session:
 
     def __init__(self, auth_url: str, username: str, password: str, project: str,
                  deadline: float, retries: int = 5, pause: float = 2.0,
-                 interface: str = "public", region: str = "", domain: str = "default",
+                 interface: str = "public", region: str = "",
+                 user_domain: Optional[Dict[str, str]] = None,
+                 project_domain: Optional[Dict[str, str]] = None,
                  request_timeout: float = 10.0, endpoint: str = "",
                  log: Optional[Callable[[str], None]] = None,
                  clock: Callable[[], float] = time.monotonic,
@@ -58,7 +60,9 @@ class Session:
         self.pause = pause
         self.interface = interface
         self.region = region
-        self.domain = domain
+        # Keystone v3 domains, {"id": ...} or {"name": ...}: the "default" domain if unsaid
+        self.user_domain = user_domain or {"id": "default"}
+        self.project_domain = project_domain or self.user_domain
         self.request_timeout = request_timeout
         self.fixed_endpoint = endpoint.rstrip("/")
         self.log = log or (lambda msg: None)
@@ -181,8 +185,8 @@ class Session:
     def _auth_v3(self, url: str) -> Tuple[str, List[Dict[str, Any]]]:
         base = url if url.endswith("/v3") else url + "/v3"
         body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
-            "name": self.username, "domain": {"id": self.domain}, "password": self.password}}},
-            "scope": {"project": {"name": self.project, "domain": {"id": self.domain}}}}}
+            "name": self.username, "domain": dict(self.user_domain), "password": self.password}}},
+            "scope": {"project": {"name": self.project, "domain": dict(self.project_domain)}}}}
         status, headers, payload = self._http("POST", base + "/auth/tokens", body)
         if status in (401, 403):
             raise APIError("auth", f"Keystone refused the credentials of user {self.username} "

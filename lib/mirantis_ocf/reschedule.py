@@ -331,6 +331,15 @@ def read_openrc(text: str) -> Dict[str, str]:
     return found
 
 
+def domain(creds: Mapping[str, str], whose: str) -> Optional[Dict[str, str]]:
+    """OS_<whose>_DOMAIN_ID or _NAME, as Keystone v3 wants it (None: unsaid)."""
+    if creds.get(f"OS_{whose}_DOMAIN_ID"):
+        return {"id": creds[f"OS_{whose}_DOMAIN_ID"]}
+    if creds.get(f"OS_{whose}_DOMAIN_NAME"):
+        return {"name": creds[f"OS_{whose}_DOMAIN_NAME"]}
+    return None
+
+
 def _bounded(convert: Callable[[str], Any], low: float, high: float, what: str) -> Callable[[str], Any]:
     """An argparse type: ``convert``, then finite and within [low, high]."""
     def check(text: str) -> Any:
@@ -359,8 +368,9 @@ def parser() -> Any:
                     "stale OVS ports of the agent type.",
         epilog="Credentials come from --auth-config (export OS_USERNAME=... lines, as in an "
                "openrc file) or the OS_USERNAME, OS_PASSWORD, OS_PROJECT_NAME (or "
-               "OS_TENANT_NAME) and OS_AUTH_URL environment variables; never from the command "
-               "line. Exit codes: 0 done or nothing to do, 1 API error, 2 usage, 3 credentials "
+               "OS_TENANT_NAME) and OS_AUTH_URL environment variables (Keystone v3 domains: "
+               "OS_USER_DOMAIN_NAME or _ID, OS_PROJECT_DOMAIN_NAME or _ID; default: the "
+               "default domain); never from the command line. Exit codes: 0 done or nothing to do, 1 API error, 2 usage, 3 credentials "
                "refused, 4 API unreachable or the local agent never came alive, 5 some moves "
                "failed.")
     ap.add_argument("-a", "--agent", required=True, choices=sorted(AGENT_TYPES),
@@ -458,6 +468,7 @@ def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], Non
     session = Session(creds["OS_AUTH_URL"], creds["OS_USERNAME"], creds["OS_PASSWORD"], project,
                       deadline=time.monotonic() + max(args.wait, 1.0), retries=args.retries,
                       pause=args.sleep, interface=args.endpoint_type, region=args.region,
+                      user_domain=domain(creds, "USER"), project_domain=domain(creds, "PROJECT"),
                       log=say)
     try:
         result = run(args.agent, session, host, args.remove_dead, args.dry_run,

@@ -184,6 +184,7 @@ class Fake(BaseHTTPRequestHandler):
     with an error body for a wrong password or a refused token."""
     tokens: Dict[str, bool] = {}
     issued = 0
+    last_auth: Dict[str, Any] = {}
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -204,6 +205,7 @@ class Fake(BaseHTTPRequestHandler):
             return self._send(302, {}, {"Location": "http://admin:pw@elsewhere/x"})
         if self.path == "/v2.0/tokens":
             return self._send(404, {"error": {"code": 404, "message": "The resource could not be found."}})
+        Fake.last_auth = body
         password = body["auth"]["identity"]["password"]["user"]["password"]
         if password != "right":
             return self._send(401, {"error": {"code": 401, "title": "Unauthorized",
@@ -445,3 +447,18 @@ def test_the_moves_are_bounded_too() -> None:
                 interval=1.0, say=said.append, move_time=50.0)
     assert rc == rs.EXIT_PARTIAL
     assert api.deleted == [] and any("keeping the 1 dead agent" in s for s in said)
+
+
+def test_the_openrc_domains_reach_keystone(fake_api: str) -> None:
+    creds = {"OS_USER_DOMAIN_NAME": "Corp", "OS_PROJECT_DOMAIN_ID": "d42"}
+    import time
+    s = Session(fake_api, "neutron", "right", "services", deadline=time.monotonic() + 30,
+                retries=2, pause=0.01, user_domain=rs.domain(creds, "USER"),
+                project_domain=rs.domain(creds, "PROJECT"))
+    s.agents()
+    auth = Fake.last_auth["auth"]
+    assert auth["identity"]["password"]["user"]["domain"] == {"name": "Corp"}
+    assert auth["scope"]["project"]["domain"] == {"id": "d42"}
+    assert rs.domain({}, "USER") is None                 # unsaid: Keystone's "default"
+    session(fake_api).agents()
+    assert Fake.last_auth["auth"]["scope"]["project"]["domain"] == {"id": "default"}

@@ -35,6 +35,9 @@ AGENT_TYPES = {"dhcp": "DHCP agent", "l3": "L3 agent"}
 RESOURCE = {"dhcp": "network", "l3": "router"}
 # the OVS port names each agent type plugs (neutron's interface driver prefixes)
 PORT_PREFIXES = {"dhcp": ("tap",), "l3": ("qr-", "qg-", "ha-", "sg-", "fg-")}
+# the device_owner of each agent type's ports in Neutron
+PORT_OWNERS = {"dhcp": ("network:dhcp",),
+               "l3": ("network:router", "network:ha_router", "network:floatingip_agent_gateway")}
 # the L3 agents that host routers as a controller's does (not DVR compute nodes')
 L3_HOSTING_MODES = ("legacy", "dvr_snat")
 
@@ -273,8 +276,15 @@ def _cell(cell: Any) -> Any:
 
 
 def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str, str]],
-                say: Callable[[str], None], dry_run: bool = False) -> int:
-    """Delete this node's stale ports of this agent type; the number that failed."""
+                say: Callable[[str], None], dry_run: bool = False,
+                owners_of: Optional[Callable[[List[str]], Dict[str, str]]] = None) -> int:
+    """Delete this node's stale ports of this agent type; the number that failed.
+
+    ``owners_of`` (the Neutron API's ports, when the tool has credentials)
+    maps iface-ids to their device_owner: a stale port that Neutron knows as
+    another kind's (a VM's, another agent type's) is then kept.  A port
+    Neutron no longer knows is the leftover of a deleted one, and goes.
+    Without the API the local evidence (the device is gone) decides alone."""
     vsctl = ["ovs-vsctl", "--timeout=10"] + ([f"--db={db}"] if db else [])
     rc, out, err = runner(vsctl + ["--format=json", "--columns=name,type,ofport,error,external_ids",
                                    "list", "Interface"])
@@ -290,10 +300,26 @@ def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str
             break
         names |= link_names(out_ip)
     try:
-        stale = stale_ports(ovs_interfaces(out), kind, present)
+        rows = ovs_interfaces(out)
+        stale = stale_ports(rows, kind, present)
     except (ValueError, TypeError, AttributeError):
         say("port clean-up: ovs-vsctl's answer is not the expected JSON")
         return 1
+    if stale and owners_of is not None:
+        iface = {str(r.get("name")): str((r.get("external_ids") or {}).get("iface-id", ""))
+                 for r in rows}
+        try:
+            owners = owners_of([iface[n] for n in stale])
+        except APIError as exc:
+            say(f"port clean-up: the ports API did not answer ({exc}): "
+                "deciding on the local evidence only")
+            owners = {}
+        for name in list(stale):
+            owner = owners.get(iface[name])
+            if owner is not None and not owner.startswith(PORT_OWNERS[kind]):
+                say(f"keeping OVS port {name}: Neutron's port {iface[name]} is "
+                    f"{owner or 'unowned'}'s, not the {AGENT_TYPES[kind]}'s")
+                stale.remove(name)
     if dry_run or not stale:
         for name in stale:
             say(f"would delete stale OVS port {name}")
@@ -437,39 +463,45 @@ def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, st
 def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], None]) -> int:
     host = args.host or _hostname()
     code = EXIT_OK
+    # the credentials: needed to reschedule; for the port clean-up, a cross-check if there
+    creds = dict(environ)
+    problem = ""
+    if args.auth_config:
+        try:
+            with open(args.auth_config, encoding="utf-8") as f:
+                creds.update(read_openrc(f.read()))
+        except OSError as exc:
+            problem = f"cannot read {args.auth_config}: {exc.strerror}"
+        except UnicodeDecodeError:
+            problem = f"cannot read {args.auth_config}: not UTF-8 text"
+    missing = [n for n in ("OS_USERNAME", "OS_PASSWORD", "OS_AUTH_URL") if not creds.get(n)]
+    project = creds.get("OS_PROJECT_NAME") or creds.get("OS_TENANT_NAME") or ""
+    if not problem and (missing or not project):
+        problem = "missing credentials: " + ", ".join(
+            missing + ([] if project else ["OS_PROJECT_NAME"]))
+    session = None
+    if not problem:
+        log.add_secrets([creds["OS_PASSWORD"]])
+        import time
+        session = Session(creds["OS_AUTH_URL"], creds["OS_USERNAME"], creds["OS_PASSWORD"],
+                          project, deadline=time.monotonic() + max(args.wait, 1.0),
+                          retries=args.retries, pause=args.sleep, interface=args.endpoint_type,
+                          region=args.region, user_domain=domain(creds, "USER"),
+                          project_domain=domain(creds, "PROJECT"), log=say)
     if args.cleanup_ports:
         from .system import System
 
         def runner(cmd: List[str]) -> Tuple[int, str, str]:
             result = System().run(cmd, timeout=15)
             return result.rc, result.stdout, result.stderr
-        if clean_ports(args.agent, args.ovsdb, runner, say, args.dry_run):
+        owners_of = session.port_owners if session is not None else None
+        if clean_ports(args.agent, args.ovsdb, runner, say, args.dry_run, owners_of):
             code = EXIT_PARTIAL
     if not args.reschedule:
         return code
-    creds = dict(environ)
-    if args.auth_config:
-        try:
-            with open(args.auth_config, encoding="utf-8") as f:
-                creds.update(read_openrc(f.read()))
-        except OSError as exc:
-            say(f"cannot read {args.auth_config}: {exc.strerror}")
-            return EXIT_USAGE
-        except UnicodeDecodeError:
-            say(f"cannot read {args.auth_config}: not UTF-8 text")
-            return EXIT_USAGE
-    missing = [n for n in ("OS_USERNAME", "OS_PASSWORD", "OS_AUTH_URL") if not creds.get(n)]
-    project = creds.get("OS_PROJECT_NAME") or creds.get("OS_TENANT_NAME") or ""
-    if missing or not project:
-        say("missing credentials: " + ", ".join(missing + ([] if project else ["OS_PROJECT_NAME"])))
+    if session is None:
+        say(problem)
         return EXIT_USAGE
-    log.add_secrets([creds["OS_PASSWORD"]])
-    import time
-    session = Session(creds["OS_AUTH_URL"], creds["OS_USERNAME"], creds["OS_PASSWORD"], project,
-                      deadline=time.monotonic() + max(args.wait, 1.0), retries=args.retries,
-                      pause=args.sleep, interface=args.endpoint_type, region=args.region,
-                      user_domain=domain(creds, "USER"), project_domain=domain(creds, "PROJECT"),
-                      log=say)
     try:
         result = run(args.agent, session, host, args.remove_dead, args.dry_run,
                      args.interval, say, move_time=args.move_time)

@@ -153,6 +153,46 @@ def test_without_the_namespaces_view_only_what_ovs_reports_gone_is_stale() -> No
     assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
 
 
+def test_the_ports_api_keeps_a_stale_port_that_neutron_says_is_not_this_agents() -> None:
+    """With credentials, Neutron's ports are asked: tap1's iface-id p1 is a
+    VM's port (compute:nova), so it stays; a port Neutron no longer knows is
+    the leftover of a deleted one, and goes."""
+    calls, runner = ovs_host()
+    said: List[str] = []
+    asked: List[List[str]] = []
+
+    def owners(ids: List[str]) -> Dict[str, str]:
+        asked.append(ids)
+        return {"p1": "compute:nova"}
+    assert rs.clean_ports("dhcp", "", runner, said.append, owners_of=owners) == 0
+    assert asked == [["p1"]] and not [c for c in calls if "del-port" in c]
+    assert any("keeping OVS port tap1234567890a" in s and "compute:nova" in s for s in said)
+    calls.clear()
+    assert rs.clean_ports("dhcp", "", runner, said.append, owners_of=lambda ids: {}) == 0
+    assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
+    calls.clear()
+    assert rs.clean_ports("dhcp", "", runner, said.append,
+                          owners_of=lambda ids: {"p1": "network:dhcp"}) == 0
+    assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
+
+
+def test_an_unanswering_ports_api_leaves_the_local_decision() -> None:
+    calls, runner = ovs_host()
+    said: List[str] = []
+
+    def down(ids: List[str]) -> Dict[str, str]:
+        raise APIError("unreachable", "GET /v2.0/ports: connection refused")
+    assert rs.clean_ports("dhcp", "", runner, said.append, owners_of=down) == 0
+    assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
+    assert any("did not answer" in s for s in said)
+
+
+def test_port_owners_asks_neutron_by_id(fake_api: str) -> None:
+    s = session(fake_api)
+    assert s.port_owners(["p1", "gone"]) == {"p1": "network:dhcp"}
+    assert Fake.last_get.startswith("/v2.0/ports?id=gone&id=p1&fields=id&fields=device_owner")
+
+
 # --- the command line -------------------------------------------------------------------
 
 def test_openrc_lines_are_read_with_quotes() -> None:
@@ -185,6 +225,7 @@ class Fake(BaseHTTPRequestHandler):
     tokens: Dict[str, bool] = {}
     issued = 0
     last_auth: Dict[str, Any] = {}
+    last_get = ""
 
     def log_message(self, *args: Any) -> None:
         pass
@@ -222,6 +263,9 @@ class Fake(BaseHTTPRequestHandler):
         if not Fake.tokens.get(self.headers.get("X-Auth-Token", "")):
             return self._send(401, {"error": {"code": 401, "message": "Token expired"}})
         path = self.path.split("?")[0]
+        Fake.last_get = self.path
+        if path == "/v2.0/ports":
+            return self._send(200, {"ports": [{"id": "p1", "device_owner": "network:dhcp"}]})
         for suffix, key in (("/dhcp-networks", "networks"), ("/l3-routers", "routers")):
             if path.endswith(suffix):
                 return self._send(200, {key: []})

@@ -8,7 +8,8 @@ PROVIDER  := mirantis
 AGENTDIR  := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
 LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
 AGENTS    := $(notdir $(wildcard agents/*))
-LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
+# fakes.py holds the unit tests' doubles: it stays in the checkout, out of installs and packages
+LIBFILES  := $(filter-out lib/mirantis_ocf/fakes.py,$(wildcard lib/mirantis_ocf/*.py))
 SBINDIR   ?= /usr/sbin
 MANDIR    ?= /usr/share/man
 

@@ -223,6 +223,30 @@ def test_networks_and_routers_land_on_host_a(world: World) -> None:
     assert agent_ids(w, "host-b", "dhcp") == [] and agent_ids(w, "host-b", "l3") == []
 
 
+def test_our_client_reads_the_owners_of_ports(world: World) -> None:
+    """The port clean-up's cross-check: Neutron's ports, by id, with their
+    device_owner (a VM's port, a DHCP port); a deleted port is absent."""
+    from mirantis_ocf.neutron import Session
+    w, server = world, world.cloud.server
+    assert w.cloud.keystone is not None
+    net = w.made["networks"][0]
+    vm = server.call("POST", "/v2.0/ports", {"port": {
+        "network_id": net, "name": "mocf-vm", "device_owner": "compute:nova"}})["port"]["id"]
+    gone = server.call("POST", "/v2.0/ports", {"port": {
+        "network_id": net, "name": "mocf-gone", "device_owner": "network:dhcp"}})["port"]["id"]
+    dhcp = server.call("POST", "/v2.0/ports", {"port": {
+        "network_id": net, "name": "mocf-dhcp", "device_owner": "network:dhcp"}})["port"]["id"]
+    server.call("DELETE", f"/v2.0/ports/{gone}")
+    try:
+        session = Session(w.cloud.keystone.auth_url, USER, PASSWORD, PROJECT,
+                          deadline=time.monotonic() + 60)
+        assert session.port_owners([vm, gone, dhcp]) == {vm: "compute:nova",
+                                                          dhcp: "network:dhcp"}
+    finally:
+        for port in (vm, dhcp):
+            server.call("DELETE", f"/v2.0/ports/{port}")
+
+
 def test_host_a_dies_and_the_server_declares_its_agents_dead(world: World) -> None:
     w = world
     w.host_a.kill()                     # kill -9 of every agent of the node

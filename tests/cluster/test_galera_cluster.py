@@ -106,6 +106,18 @@ class Galera:
         self.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "standby", "-l", "reboot",
                         "-v", "on" if on else "off"])
 
+    def kill_server_until_back(self, n: int) -> float:
+        """kill -9 of node n's server (its logs marked first); the seconds
+        until it is back, another process, and all three Synced."""
+        self.mark_logs()
+        # host pids (no pid namespace): pgrep(n, ...) looks in node n's namespace only
+        pid = self.c.pgrep(n, "mariadbd")[0]
+        os.kill(pid, 9)
+        t0 = time.monotonic()
+        self.c.wait_for(lambda: self.synced()[0] and pid not in self.c.pgrep(n, "mariadbd"),
+                        DEADLINE, f"node{n}'s server back in the cluster, Synced")
+        return time.monotonic() - t0
+
     def mysql_on(self) -> List[str]:
         return NetnsCluster.running_on(self.c.crm_mon_xml(1), "p_mysql")
 
@@ -206,14 +218,7 @@ def test_c_two_of_three_elect_after_the_window_and_the_third_rejoins(galera: Gal
 def test_d_a_killed_server_rejoins_without_an_election(galera: Galera) -> None:
     g = galera
     g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
-    g.mark_logs()
-    # host pids (no pid namespace): pgrep(2, ...) looks in node2's namespace only
-    pid = g.c.pgrep(2, "mariadbd")[0]
-    os.kill(pid, 9)
-    t0 = time.monotonic()
-    g.c.wait_for(lambda: g.synced()[0] and pid not in g.c.pgrep(2, "mariadbd"),
-                 DEADLINE, "node2's server to be back and Synced")
-    timing("d. kill -9 of one server -> Synced again", time.monotonic() - t0)
+    timing("d. kill -9 of one server -> Synced again", g.kill_server_until_back(2))
     assert g.bootstraps_since_mark() == []
     assert "joining" in g.pacemaker_log(2)[g.log_marks[2]:]
 
@@ -238,13 +243,7 @@ def test_e_a_restarted_server_joins_the_running_cluster_even_when_the_cib_forgot
         return "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
                                                      "status"]).stdout
     g.c.wait_for(forgotten, 60, "the primary flags gone from the CIB")
-    g.mark_logs()
-    pid = g.c.pgrep(3, "mariadbd")[0]
-    os.kill(pid, 9)
-    t0 = time.monotonic()
-    g.c.wait_for(lambda: g.synced()[0] and pid not in g.c.pgrep(3, "mariadbd"),
-                 DEADLINE, "node3's server back in the same cluster, Synced")
-    timing("e. kill -9 with the CIB's flags gone -> Synced again", time.monotonic() - t0)
+    timing("e. kill -9 with the CIB's flags gone -> Synced again", g.kill_server_until_back(3))
     assert g.bootstraps_since_mark() == []
     assert "a Galera server answers on" in g.pacemaker_log(3)[g.log_marks[3]:]
     uuids = {g.status(n).get("wsrep_cluster_state_uuid") for n in NODES}

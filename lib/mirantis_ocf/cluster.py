@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 CLAIM_PREFIX = "mirantis-claim-"
 CRM_EX_EXISTS = 108     # what cibadmin --create returns for an id already there
+CRM_EX_NOSUCH = 105     # what cibadmin --delete returns when the xpath matches nothing
 _KEY = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
@@ -78,8 +79,10 @@ class Cluster(ABC):
     def claim_owner(self, key: str) -> Optional[str]: ...
 
     @abstractmethod
-    def release(self, key: str, holder: Optional[str] = None) -> None:
-        """Remove the claim; with ``holder``, only if it is still held by ``holder``."""
+    def release(self, key: str, holder: Optional[str] = None) -> bool:
+        """Remove the claim; with ``holder``, only if it is still held by
+        ``holder``.  False if the CIB could not be asked to (a claim that is
+        not there, or no longer ``holder``'s, is no failure)."""
 
 
 def check_key(key: str) -> str:
@@ -195,14 +198,16 @@ class CrmCluster(Cluster):
         match = re.search(r'value="([^"]*)"', result.stdout)
         return match.group(1) if match else None
 
-    def release(self, key: str, holder: Optional[str] = None) -> None:
+    def release(self, key: str, holder: Optional[str] = None) -> bool:
         cid = CLAIM_PREFIX + check_key(key)
         xpath = f"//cluster_property_set[@id='{cid}']"
         if holder is not None:
             # compare-and-delete: the CIB applies it atomically, so a claim
             # someone took meanwhile is never removed by mistake
             xpath += f"[nvpair[@name='owner'][@value={_xpath_literal(holder)}]]"
-        self._run("cibadmin", "--delete", "--xpath", xpath)
+        result = self._run("cibadmin", "--delete", "--xpath", xpath)
+        # nothing matched (gone already, or someone else's now): CRM_EX_NOSUCH
+        return result.ok or (result.rc == CRM_EX_NOSUCH and not result.timed_out)
 
 
 def _xpath_literal(text: str) -> str:

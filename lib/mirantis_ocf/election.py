@@ -11,14 +11,23 @@ The rules (see DESIGN.md §3):
 - a Primary Component that exists is joined, never replaced;
 - no election without quorum, unless the operator allows it;
 - the election ends as soon as every node of the node list has reported,
-  or when the window (``election_timeout``) has passed;
+  or when the window (``election_timeout``) has passed; the window's end
+  excuses only the nodes that are *offline*: a node of our partition that
+  has not reported (its start failed, its position is unknown, it cannot
+  run the clone) may hold the newest commits, and keeps the election
+  waiting, unless the operator allows it (``allow_silent``);
+- a new datadir (the zero UUID: no history at all) never wins while a node
+  of the list is missing: that node may hold data, which a state transfer
+  from an empty winner would wipe;
 - the newest epoch wins: highest seqno, then ``safe_to_bootstrap``, then
   the smallest node name (a deterministic tie-break every node agrees on);
 - the winner must hold the *claim* (a CIB object only one node can create)
   before it bootstraps, so at most one node bootstraps per election.  A
   claim belongs to the current election while its owner is a member and
   still reports the epoch it claimed with; otherwise it is a leftover, and
-  the winner releases it (compare-and-delete) before claiming.
+  the winner releases it (compare-and-delete) before claiming.  A claim
+  whose owner is online but no longer reports (a start that failed without
+  giving it back) is waited for at most ``CLAIM_EXPIRY`` seconds.
 
 Nothing here touches the cluster: the agent observes, calls :func:`decide`,
 and acts.
@@ -30,6 +39,19 @@ if TYPE_CHECKING:
     from typing import Dict, Mapping, Optional, Sequence, Tuple
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
+_HEX = frozenset("0123456789abcdefABCDEF")
+
+
+def is_uuid(text: str) -> bool:
+    """``8-4-4-4-12`` hexadecimal digits (``re`` is not imported: it costs
+    milliseconds on every monitor)."""
+    parts = text.split("-")
+    return [len(p) for p in parts] == [8, 4, 4, 4, 12] and all(c in _HEX for p in parts for c in p)
+
+
+def is_seqno(text: str) -> bool:
+    digits = text[1:] if text.startswith("-") else text
+    return 0 < len(digits) <= 19 and all("0" <= c <= "9" for c in digits)
 
 # What decide() tells the node to do.
 JOIN = "join"            # a Primary Component exists, or the winner is making one: join it
@@ -37,6 +59,12 @@ WAIT = "wait"            # keep waiting: for reports, for quorum, or for the win
 CLAIM = "claim"          # we won: take the claim, then bootstrap
 BOOTSTRAP = "bootstrap"  # we won and hold the claim: bootstrap now
 RELEASE = "release"      # the claim in the CIB is stale: remove it, then decide again
+
+# How long a claim whose owner is online but publishes no epoch is honoured.
+# Its owner reports its epoch before it claims and withdraws it only once
+# Synced (a moment before it gives the claim back) or when its start fails:
+# a claim seen that way for this long was leaked by a start that failed.
+CLAIM_EXPIRY = 30.0
 
 
 class Epoch:
@@ -103,12 +131,13 @@ class View:
     """What one node sees of the election at one moment."""
 
     __slots__ = ("me", "nodes", "online", "quorate", "reports", "primary", "claim",
-                 "elapsed", "timeout", "allow_no_quorum")
+                 "elapsed", "timeout", "allow_no_quorum", "claim_silent_for", "allow_silent")
 
     def __init__(self, me: str, nodes: Sequence[str], online: Sequence[str], quorate: bool,
                  reports: Mapping[str, Epoch], primary: Sequence[str] = (),
                  claim: Optional[Claim] = None, elapsed: float = 0.0, timeout: float = 300.0,
-                 allow_no_quorum: bool = False) -> None:
+                 allow_no_quorum: bool = False, claim_silent_for: float = 0.0,
+                 allow_silent: bool = False) -> None:
         self.me = me
         self.nodes = tuple(nodes)          # the cluster's node list
         self.online = tuple(online)        # members of our partition
@@ -119,6 +148,11 @@ class View:
         self.elapsed = elapsed             # seconds since this node entered the election
         self.timeout = timeout
         self.allow_no_quorum = allow_no_quorum
+        # how long this node has seen ``claim`` held by an online owner
+        # that publishes no epoch
+        self.claim_silent_for = claim_silent_for
+        # after the window, elect without online nodes that never reported
+        self.allow_silent = allow_silent
 
 
 class Decision:
@@ -160,10 +194,22 @@ def decide(view: View) -> Decision:
     if missing and left > 0:
         return Decision(WAIT, f"waiting for {', '.join(missing)} ({len(reports)} of "
                               f"{len(view.nodes)} reported, {left:.0f}s left)")
+    # The window is over.  Offline nodes are excused; a node that is with us
+    # and has not reported is not (unless the operator allows it): it may
+    # hold the newest commits and be unable to say so.
+    silent = sorted(n for n in missing if n in online)
+    if silent and not view.allow_silent:
+        return Decision(WAIT, f"window over, but {', '.join(silent)} "
+                              f"{'is' if len(silent) == 1 else 'are'} online and "
+                              "not reporting (its position may be the newest)")
 
     best = winner(reports)
     assert best is not None
     epoch = reports[best].encode()
+    if missing and reports[best].uuid == ZERO_UUID:
+        # the newest we have is an empty datadir; the absent may hold data
+        return Decision(WAIT, f"only new datadirs reported; {', '.join(missing)} may hold "
+                              "data: waiting for them")
     how = "every node reported" if not missing else f"window over without {', '.join(missing)}"
     claim = view.claim
     if claim is not None:
@@ -177,9 +223,12 @@ def decide(view: View) -> Decision:
             # its Primary Component is being made: start now and let Galera
             # wait for it, rather than wait here for the owner to be Synced
             return Decision(JOIN, f"{claim.owner} holds the claim and bootstraps", claim.owner)
-        if claim.owner in online and owner_epoch is None:
-            return Decision(WAIT, f"{claim.owner} holds a claim but has not reported", claim.owner)
-        # Its owner is gone, or has moved on since: a leftover of an older election.
+        if claim.owner in online and owner_epoch is None \
+                and view.claim_silent_for < CLAIM_EXPIRY:
+            return Decision(WAIT, f"{claim.owner} holds a claim but has not reported "
+                                  f"({CLAIM_EXPIRY - view.claim_silent_for:.0f}s before it "
+                                  "expires)", claim.owner)
+        # Its owner is gone, has moved on since, or leaked it: a leftover.
         if best == view.me:
             return Decision(RELEASE, f"claim {claim.encode()} is stale", best)
         return Decision(WAIT, f"claim {claim.encode()} is stale; {best} releases it", best)
@@ -191,17 +240,21 @@ def decide(view: View) -> Decision:
 # --- reading the position from disk -----------------------------------------
 
 def parse_grastate(text: str) -> Optional[Epoch]:
-    """``grastate.dat``: ``uuid:``, ``seqno:``, ``safe_to_bootstrap:`` lines."""
+    """``grastate.dat``: ``uuid:``, ``seqno:``, ``safe_to_bootstrap:`` lines.
+
+    None unless both a well-formed UUID and an integer seqno are there: an
+    empty, truncated or corrupt file is an unknown position, never the
+    oldest one.
+    """
     fields: Dict[str, str] = {}
     for line in text.splitlines():
         key, sep, value = line.partition(":")
         if sep and not key.startswith("#"):
             fields[key.strip()] = value.strip()
-    try:
-        return Epoch(fields.get("uuid", ZERO_UUID), int(fields.get("seqno", "-1")),
-                     fields.get("safe_to_bootstrap", "0") == "1")
-    except ValueError:
+    uuid, seqno = fields.get("uuid", ""), fields.get("seqno", "")
+    if not is_uuid(uuid) or not is_seqno(seqno):
         return None
+    return Epoch(uuid.lower(), int(seqno), fields.get("safe_to_bootstrap", "0") == "1")
 
 
 def parse_recovered(log: str) -> Optional[Tuple[str, int]]:
@@ -211,8 +264,6 @@ def parse_recovered(log: str) -> Optional[Tuple[str, int]]:
         _, sep, rest = line.partition("Recovered position:")
         if sep:
             uuid, _, seqno = rest.strip().rpartition(":")
-            try:
-                found = (uuid, int(seqno))
-            except ValueError:
-                continue
+            if is_uuid(uuid) and is_seqno(seqno):
+                found = (uuid.lower(), int(seqno))
     return found

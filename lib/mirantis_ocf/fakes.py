@@ -64,7 +64,8 @@ class FakeCluster(Cluster):
         self.calls.append(("claim_owner", key))
         return self.claims.get(key)
 
-    def release(self, key: str, holder: Optional[str] = None) -> None:
+    def release(self, key: str, holder: Optional[str] = None) -> bool:
         self.calls.append(("release", key))
         if holder is None or self.claims.get(key) == holder:
             self.claims.pop(key, None)
+        return True

@@ -216,12 +216,24 @@ class System:
             os.close(fd)
 
     # --- files -------------------------------------------------------------
-    def read_text(self, path: str) -> Optional[str]:
+    def read_text(self, path: str, follow: bool = True) -> Optional[str]:
+        """A text file's content; None if it is missing (or, with
+        ``follow=False``, a link or anything but a plain file)."""
+        if follow:
+            try:
+                with open(path, encoding="utf-8", errors="replace") as f:
+                    return f.read()
+            except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+                return None
+        import stat
         try:
-            with open(path, encoding="utf-8", errors="replace") as f:
-                return f.read()
-        except (FileNotFoundError, NotADirectoryError, IsADirectoryError):
+            fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+        except OSError:
             return None
+        with open(fd, "rb") as f:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None
+            return f.read().decode("utf-8", errors="replace")
 
     def size(self, path: str) -> int:
         """A file's size; 0 if it does not exist."""
@@ -240,8 +252,12 @@ class System:
         except OSError:
             return None
 
-    def write_text(self, path: str, text: str, mode: int = 0o644) -> None:
-        """Write atomically: a reader sees the old file or the new one, never half."""
+    def write_text(self, path: str, text: str, mode: int = 0o644,
+                   owner: Optional[Tuple[int, int]] = None) -> None:
+        """Write atomically: a reader sees the old file or the new one, never half.
+
+        ``owner``: (uid, gid) given to the new file through its descriptor,
+        before it takes the path's place (never a chown by path after)."""
         tmp = f"{path}.{os.getpid()}.tmp"
         try:
             os.unlink(tmp)          # left by a crash: never written through (O_EXCL)
@@ -250,6 +266,8 @@ class System:
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, mode)
         try:
             try:
+                if owner is not None:
+                    os.fchown(fd, owner[0], owner[1])
                 os.fchmod(fd, mode)     # the umask does not decide (a 0600 secret stays 0600)
                 os.write(fd, text.encode())
                 os.fsync(fd)
@@ -297,7 +315,8 @@ class System:
             os.close(fd)
 
     def owner(self, path: str) -> Tuple[int, int]:
-        st = os.stat(path)
+        """The owner of ``path`` itself (a link's own, never its target's)."""
+        st = os.lstat(path)
         return st.st_uid, st.st_gid
 
     def chown(self, path: str, uid: int, gid: int) -> None:

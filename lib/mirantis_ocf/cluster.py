@@ -111,29 +111,47 @@ class CrmCluster(Cluster):
         return self._ok("crm_node", "-n").strip()
 
     def membership(self) -> Membership:
-        known: List[str] = []
+        known: Dict[str, str] = {}       # node id -> name ("" for a node known by id only)
         online: List[str] = []
-        # "<id> <name> <member|lost>" for every node Pacemaker knows
+        # "<id> <name> <member|lost>" for every node Pacemaker knows; a node
+        # it has never seen may come without a name ("3 lost", "3 (null) lost")
         for line in self._ok("crm_node", "-l").splitlines():
             parts = line.split()
-            if len(parts) >= 3:
-                known.append(parts[1])
-                if parts[2] == "member":
-                    online.append(parts[1])
+            if len(parts) < 2:
+                continue
+            name = parts[1] if len(parts) >= 3 and parts[1] != "(null)" else ""
+            known[parts[0]] = name
+            if name and parts[-1] == "member":
+                online.append(name)
         quorate = self._run("crm_node", "-q").stdout.strip() == "1"
-        nodes = self._corosync_nodelist() or known
+        nodes = self._corosync_nodelist(known) or \
+            [name or f"nodeid-{nid}" for nid, name in known.items()]
         return Membership(tuple(nodes), tuple(online), quorate)
 
-    def _corosync_nodelist(self) -> List[str]:
-        """The configured node list (corosync.conf), which includes nodes never seen."""
+    def _corosync_nodelist(self, known: Dict[str, str]) -> List[str]:
+        """The configured node list (corosync.conf), which includes nodes
+        never seen.  A node configured without ``name:`` (only ``ring0_addr``)
+        is named as Pacemaker knows it by its id, or else ``nodeid-N`` /
+        ``addr-A``: it still counts, so that the election waits for it."""
         result = self._run("corosync-cmapctl", "-b", "nodelist.node")
-        names = []
+        if not result.ok:
+            return []
+        entries: Dict[str, Dict[str, str]] = {}
         # nodelist.node.0.name (str) = node1
         for line in result.stdout.splitlines():
-            key, _, value = line.partition(" = ")
-            if key.split(" ")[0].endswith(".name"):
-                names.append(value.strip())
-        return names if result.ok else []
+            key, sep, value = line.partition(" = ")
+            parts = key.split(" ")[0].split(".")
+            if sep and len(parts) == 4 and parts[:2] == ["nodelist", "node"]:
+                entries.setdefault(parts[2], {})[parts[3]] = value.strip()
+        names = []
+        for index in sorted(entries, key=lambda i: int(i) if i.isdigit() else 0):
+            entry = entries[index]
+            nid = entry.get("nodeid", "")
+            name = entry.get("name") or known.get(nid, "")
+            if not name:
+                name = f"nodeid-{nid}" if nid else f"addr-{entry.get('ring0_addr', index)}"
+            names.append(name)
+        return names
 
     def attr_of_all(self, name: str) -> Dict[str, str]:
         import xml.etree.ElementTree as ET

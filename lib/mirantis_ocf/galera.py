@@ -301,8 +301,8 @@ def check_server_words(words: Sequence[str]) -> Optional[str]:
         if word.startswith("--"):
             name = option_name(word)
             if is_secret_option(name):
-                return (f"must not contain --{name}: arguments are visible to every local user "
-                        "in /proc and in the logs; put it in the configuration file")
+                return (f"must not contain --{name}, a secret: put it in the config file "
+                        "(arguments are visible in /proc and in the logs)")
             if name == "wsrep-provider-options" or (
                     "wsrep-provider-options".startswith(name) and name not in _NOT_PREFIXES
                     and len(name) > len("wsrep-provider")):

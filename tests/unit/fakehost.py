@@ -179,6 +179,8 @@ class MySQLHost(FakeHost):
                               "my_print_defaults": self._my_print_defaults})
         self.config_options: List[str] = []      # what my_print_defaults prints
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
+        self.statements: List[str] = []          # every SQL statement sent
+        self.ghost_join = False                  # a joiner finds no Primary Component
 
     def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
             input_text: Optional[str] = None, detach: bool = False) -> CommandResult:
@@ -230,10 +232,16 @@ class MySQLHost(FakeHost):
     def sql(self, socket: str, user: str, password: str, timeout: float,
             statements: Sequence[str]) -> List[List[Tuple[str, ...]]]:
         self.sql_calls.append((socket, user, password))
+        self.statements.extend(statements)
         if self.sql_error is not None:
             raise self.sql_error
         if not self.server_running():
             raise ConnectionRefusedError(2002, f"Can't connect to local server through socket '{socket}'")
+        server = next(p for p in self.procs.values() if p.exe == "/usr/sbin/mariadbd")
+        if self.ghost_join and "--wsrep-new-cluster" not in server.argv:
+            # it reached only servers outside any Primary Component
+            return [[("wsrep_cluster_status", "non-Primary"), ("wsrep_ready", "OFF"),
+                     ("wsrep_local_state_comment", "Initialized")]]
         state = "Synced"
         if self.joining_polls > 0:
             self.joining_polls -= 1

@@ -12,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, RELEASE, WAIT, Claim, Epoch, View,
-                                   decide, parse_grastate, parse_recovered, winner)
+from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, RELEASE, WAIT, ZERO_UUID, Claim, Epoch,
+                                   View, decide, parse_grastate, parse_recovered, winner)
 from mirantis_ocf.fakes import FakeCluster
 
 UUID = "09b366f4-e8f9-11f1-b5f3-e39cf41434e0"
@@ -26,7 +26,8 @@ class World:
 
     def __init__(self, epochs: List[Epoch], arrivals: List[Optional[int]], minority: Set[int],
                  stale: Optional[Tuple[int, Epoch]], order: List[int],
-                 allow_no_quorum: bool = False) -> None:
+                 allow_no_quorum: bool = False, silent: Set[int] = frozenset(),
+                 allow_silent: bool = False) -> None:
         self.names = [f"node{i + 1}" for i in range(len(epochs))]
         self.epochs = dict(zip(self.names, epochs))
         self.arrivals = dict(zip(self.names, arrivals))
@@ -48,6 +49,12 @@ class World:
         self.joined: Dict[int, Set[str]] = {0: set(), 1: set()}
         self.order = [self.names[i % len(self.names)] for i in order] or list(self.names)
         self.allow = allow_no_quorum
+        # online from tick 0 but never publishing (a start that fails, a node
+        # where the clone cannot run): never take part, never report
+        self.silent = {self.names[i % len(self.names)] for i in silent}
+        for n in self.silent:
+            self.arrivals[n] = 0
+        self.allow_silent = allow_silent
         self.bootstraps: List[Tuple[str, int, int]] = []   # (node, partition, tick)
         self.done: Set[str] = set()
 
@@ -71,18 +78,19 @@ class World:
             if self.primary[p]:
                 self.primary[p] |= self.joined[p]
         for n in self.names:
-            if self.arrivals[n] == t:
+            if self.arrivals[n] == t and n not in self.silent:
                 self.published[self.part[n]][n] = self.epochs[n]
         for n in self.order + self.names:
             arrival = self.arrivals[n]
-            if n in self.done or arrival is None or arrival > t:
+            if n in self.done or n in self.silent or arrival is None or arrival > t:
                 continue
             p = self.part[n]
             cib = self.cibs[p]
             holder = cib.claims.get(KEY)
             view = View(n, self.names, self.online(p, t), self.quorate(p, t), self.published[p],
                         sorted(self.primary[p]), Claim.decode(holder) if holder else None,
-                        elapsed=t - arrival, timeout=TIMEOUT, allow_no_quorum=self.allow)
+                        elapsed=t - arrival, timeout=TIMEOUT, allow_no_quorum=self.allow,
+                        allow_silent=self.allow_silent)
             d = decide(view)
             if d.action == JOIN:
                 # a joiner waits inside Galera; it is Primary once a bootstrapper is
@@ -107,6 +115,8 @@ class World:
 
 
 epochs = st.builds(Epoch, st.just(UUID), st.integers(-1, 4), st.booleans())
+# a new datadir: the zero UUID at -1, never safe_to_bootstrap
+new_or_old = st.one_of(epochs, st.just(Epoch(ZERO_UUID, -1, False)))
 
 
 @st.composite
@@ -240,3 +250,40 @@ def test_everyone_ends_in_the_primary_component() -> None:
     world.run()
     assert world.bootstraps == [("node2", 0, 2)]
     assert world.primary[0] == {"node1", "node2", "node3"}
+
+
+@st.composite
+def worlds_with_silent_nodes(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(2, 5))
+    eps = draw(st.lists(epochs, min_size=n, max_size=n))
+    arrivals = draw(st.lists(st.one_of(st.integers(0, 15), st.none()), min_size=n, max_size=n))
+    silent = draw(st.sets(st.integers(0, n - 1), min_size=1, max_size=n - 1))
+    order = draw(st.permutations(list(range(n))))
+    return World(eps, arrivals, set(), None, order, silent=silent,
+                 allow_silent=draw(st.booleans()))
+
+
+@settings(max_examples=300, deadline=None)
+@given(worlds_with_silent_nodes())
+def test_an_online_node_that_never_reports_blocks_the_election_unless_allowed(world: World) -> None:
+    """Its position may be the newest: the window's end is no permission
+    to elect without it, unless the operator says so."""
+    world.run()
+    if not world.allow_silent:
+        assert world.bootstraps == []
+    else:
+        for node, _, _ in world.bootstraps:
+            assert node not in world.silent
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(2, 5).flatmap(lambda n: st.tuples(
+    st.lists(new_or_old, min_size=n, max_size=n),
+    st.lists(st.one_of(st.integers(0, 15), st.none()), min_size=n, max_size=n))))
+def test_a_new_datadir_never_wins_while_a_node_is_missing(case) -> None:  # type: ignore[no-untyped-def]
+    eps, arrivals = case
+    world = World(eps, arrivals, set(), None, list(range(len(eps))))
+    world.run()
+    for node, _, t in world.bootstraps:
+        if world.epochs[node].uuid == ZERO_UUID:
+            assert all(a is not None and a <= t for a in world.arrivals.values()), world

@@ -33,7 +33,7 @@ wsrep_cluster_address = gcomm://
 wsrep_node_address = {address}
 wsrep_node_name = {name}
 wsrep_sst_method = rsync
-wsrep_provider_options = "gcache.size=32M; gmcast.listen_addr=tcp://{address}:{gport}; ist.recv_addr={address}:{istport}"
+wsrep_provider_options = "gcache.size=32M; base_port={gport}; gmcast.listen_addr=tcp://{address}:{gport}; ist.recv_addr={address}:{istport}"
 [client]
 socket = {socket}
 [mysqld_safe]

@@ -111,6 +111,37 @@ class System:
             return CommandResult(tuple(argv), proc.returncode, out.read().decode(errors="replace"),
                                  err.read().decode(errors="replace"), timed_out)
 
+    def call(self, argv: Sequence[str], timeout: float) -> Optional[int]:
+        """Run a short command for its exit status alone (no output kept),
+        with ``os.posix_spawn``: none of :meth:`run`'s imports (subprocess,
+        tempfile), which a monitor that runs every few seconds would pay.
+        None if it cannot be run, or is killed past ``timeout``."""
+        path = self.which(argv[0]) if "/" not in argv[0] else argv[0]
+        if path is None:
+            return None
+        null = os.open(os.devnull, os.O_RDWR)
+        try:
+            pid = os.posix_spawn(path, list(argv), command_env(),
+                                 file_actions=[(os.POSIX_SPAWN_DUP2, null, 0),
+                                               (os.POSIX_SPAWN_DUP2, null, 1),
+                                               (os.POSIX_SPAWN_DUP2, null, 2)])
+        except OSError:
+            return None
+        finally:
+            os.close(null)
+        end = time.monotonic() + max(timeout, 0.1)
+        delay = 0.002
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                return os.waitstatus_to_exitcode(status)
+            if time.monotonic() >= end:
+                os.kill(pid, 9)
+                os.waitpid(pid, 0)
+                return None
+            time.sleep(delay)
+            delay = min(delay * 2, 0.05)
+
     def spawn(self, argv: Sequence[str], log_path: Optional[str] = None,
               user: Optional[str] = None, group: Optional[str] = None,
               env: Optional[Mapping[str, str]] = None) -> int:

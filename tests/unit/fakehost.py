@@ -260,6 +260,10 @@ class MySQLHost(FakeHost):
         self.files[log] = f"[Note] WSREP: Recovered position: {self.recovered}\n"
         return CommandResult(argv, 0, "", "")
 
+    def call(self, argv: Sequence[str], timeout: float) -> Optional[int]:
+        result = self.run(argv, timeout)
+        return None if result.timed_out or result.rc == 127 else result.rc
+
     def _attrd_updater(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         name = argv[argv.index("-n") + 1]
         if "-U" in argv:

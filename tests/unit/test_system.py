@@ -49,3 +49,23 @@ def test_a_plain_log_is_created_and_given_to_the_daemons_user(tmp_path: "os.Path
     st = os.stat(log)
     assert st.st_uid == uid and st.st_mode & 0o777 == 0o640
     System().ensure_file(log, uid, os.getegid())      # again: an existing plain file is fine
+
+
+def test_call_gives_the_exit_status_and_bounds_the_wait() -> None:
+    system = System()
+    assert system.call(["true"], 5) == 0
+    assert system.call(["false"], 5) == 1
+    assert system.call(["sleep", "30"], 0.2) is None          # killed past its timeout
+    assert system.call(["no-such-program-here"], 5) is None
+
+
+def test_the_monitors_flag_costs_no_subprocess_import() -> None:
+    """System.call runs attrd_updater without importing subprocess (the
+    monitor's path stays light)."""
+    import subprocess as sp
+    import sys
+    code = ("import sys; sys.path.insert(0, %r); from mirantis_ocf.system import System; "
+            "System().call(['true'], 5); print('subprocess' in sys.modules)") % (
+        os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
+    out = sp.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

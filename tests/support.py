@@ -72,3 +72,33 @@ def call(agent: str, action: str, env: Dict[str, str], timeout: float = 60) -> T
 def pids_of(pattern: str) -> List[int]:
     out = subprocess.run(["pgrep", "-f", pattern], capture_output=True, text=True).stdout
     return [int(p) for p in out.split()]
+
+
+class GaleraGreeter:
+    """A listener on loopback that greets first and hangs up, as a Galera
+    server's group port starts its handshake: what the agent's probe of a
+    peer's port takes for a running server.  For the agent's side of a
+    peer, in or out of a Primary Component, that no test can make real."""
+
+    def __init__(self) -> None:
+        import threading
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            try:
+                conn.sendall(b"$\x00\x00\x02")       # the start of a gmcast handshake
+            except OSError:
+                pass
+            conn.close()
+
+    def close(self) -> None:
+        self.sock.close()

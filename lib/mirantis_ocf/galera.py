@@ -22,6 +22,8 @@ GRASTATE = "grastate.dat"
 # In the error log, in Galera's "Quorum results" once a node is a member of
 # a Primary Component (measured on Galera 4 / MariaDB 10.11)
 PRIMARY_LOG_LINE = "component  = PRIMARY,"
+# ... and when its Galera begins to connect to the group (after InnoDB is up)
+CONNECTING_LOG_LINE = "gcomm: connecting to group"
 SERVER_NAMES = ("mariadbd", "mysqld")
 STATUS_KEYS = ("wsrep_cluster_status", "wsrep_ready", "wsrep_local_state_comment",
                "wsrep_cluster_size", "wsrep_last_committed", "wsrep_local_state_uuid",
@@ -348,7 +350,9 @@ def server_options(ctx: Context, defaults: Sequence[str]) -> List[str]:
     if that tool is missing or fails."""
     result = ctx.run(["my_print_defaults", *defaults, "--mysqld"], timeout=ctx.budget.cap(10.0))
     if not result.ok:
-        ctx.log.debug(f"my_print_defaults failed: {result.first_line() or result.rc}")
+        # the Galera ports and the bootstrap-forcing options of the file go unchecked
+        ctx.log.warning("cannot read the server's configuration with my_print_defaults: "
+                        f"{result.first_line() or result.rc}")
         return []
     return result.stdout.splitlines()
 

@@ -13,7 +13,7 @@ from typing import Dict, Iterator, Tuple
 import pytest
 
 from galera_env import GaleraNode, sql, wsrep
-from support import INSTALLED, ROOT, bare_env, call, reason_of
+from support import INSTALLED, ROOT, GaleraGreeter, bare_env, call, reason_of
 
 AGENT = os.path.join(INSTALLED, "mysql")
 PCMK = os.path.join(ROOT, "tools", "pcmk-single.sh")
@@ -135,3 +135,28 @@ def test_a_stuck_joiner_without_pid_file_is_stopped_within_the_budget(node: Node
     finally:
         if stuck.poll() is None:
             stuck.kill()
+
+
+def test_a_join_that_finds_no_primary_component_goes_back_to_the_election(
+        node: Node, workdir: str) -> None:
+    """The peer answers on its Galera port, so the node joins; the real
+    server reaches no primary view and gives up (pc.wait_prim_timeout).
+    The start must not fail: back in the election, the lone node of the
+    node list bootstraps."""
+    # a peer in no Primary Component: its port greets, then hangs up
+    ghost = GaleraGreeter()
+    log = os.path.join(workdir, "agent.log")
+    try:
+        address = f"gcomm://127.0.0.1:4567,127.0.0.1:{ghost.port}"
+        rc, _, err = call(AGENT, "start", node.env(wsrep_cluster_address=address,
+                                                   OCF_RESKEY_CRM_meta_timeout="300000",
+                                                   HA_LOGFILE=log), timeout=320)
+    finally:
+        ghost.close()
+    assert rc == 0, reason_of(err)
+    with open(log) as f:
+        text = f.read()
+    assert "a Galera server answers on 127.0.0.1:" in text
+    assert "back to the election" in text and "bootstrapping a new Primary Component" in text
+    status = wsrep(node.galera.socket)
+    assert status["wsrep_cluster_status"] == "Primary" and status["wsrep_cluster_size"] == "1"

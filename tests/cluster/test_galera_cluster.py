@@ -122,6 +122,18 @@ class Galera:
                         DEADLINE, f"node{n}'s server back in the cluster, Synced")
         return time.monotonic() - t0
 
+    def forget_flags(self) -> None:
+        """Delete every node's primary flag, as a restart of Pacemaker does,
+        until they stay gone (a start finishing may set one again)."""
+        def forgotten() -> bool:
+            for n in NODES:
+                self.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary",
+                                "-l", "reboot", "-D"])
+            time.sleep(1)
+            return "p_mysql-primary" not in self.c.exec(1, ["cibadmin", "-Q", "--scope",
+                                                            "status"]).stdout
+        self.c.wait_for(forgotten, 60, "the primary flags gone from the CIB")
+
     def mysql_on(self) -> List[str]:
         return NetnsCluster.running_on(self.c.crm_mon_xml(1), "p_mysql")
 
@@ -239,14 +251,7 @@ def test_e_a_restarted_server_joins_the_running_cluster_even_when_the_cib_forgot
     # test d's start may still be finishing (it sets its flag once Synced)
     g.c.exec(1, ["crm_resource", "--wait", "--timeout", str(DEADLINE)], timeout=DEADLINE + 30)
 
-    def forgotten() -> bool:
-        for n in NODES:
-            g.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary", "-l",
-                         "reboot", "-D"])
-        time.sleep(1)
-        return "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
-                                                     "status"]).stdout
-    g.c.wait_for(forgotten, 60, "the primary flags gone from the CIB")
+    g.forget_flags()
     timing("e. kill -9 with the CIB's flags gone -> Synced again", g.kill_server_until_back(3))
     assert g.bootstraps_since_mark() == []
     # through the peers' Galera port (4570), or through the flags that the
@@ -272,14 +277,7 @@ def test_f_after_a_pacemaker_restart_in_maintenance_mode_no_second_primary_compo
     before = {g.status(n).get("wsrep_cluster_state_uuid") for n in NODES}
     g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "maintenance-mode", "-v", "true"])
     try:
-        def forgotten() -> bool:
-            for n in NODES:
-                g.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "p_mysql-primary", "-l",
-                             "reboot", "-D"])
-            time.sleep(1)
-            return "p_mysql-primary" not in g.c.exec(1, ["cibadmin", "-Q", "--scope",
-                                                         "status"]).stdout
-        g.c.wait_for(forgotten, 60, "the primary flags gone from the CIB")
+        g.forget_flags()
         g.c.exec(1, ["crm_resource", "--refresh"], timeout=60)     # the new Pacemakers' probes
         g.c.exec(1, ["crm_resource", "--wait", "--timeout", str(DEADLINE)], timeout=DEADLINE + 30)
     finally:

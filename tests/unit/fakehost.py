@@ -181,6 +181,7 @@ class MySQLHost(FakeHost):
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
         self.statements: List[str] = []          # every SQL statement sent
         self.ghost_join = False                  # a joiner finds no Primary Component
+        self.logs_connecting = True              # the server gets as far as the group
 
     def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
             input_text: Optional[str] = None, detach: bool = False) -> CommandResult:
@@ -218,6 +219,9 @@ class MySQLHost(FakeHost):
         self.commands.append(tuple(argv))
         if self.writes_view:
             self.files[f"{self.DATADIR}/gvwstate.dat"] = f"my_uuid: {self.next_pid}\n"
+        if log_path and self.logs_connecting:        # InnoDB is up; Galera reaches for its peers
+            self.files[log_path] = (self.files.get(log_path, "")
+                                    + "[Note] WSREP: gcomm: connecting to group 'mocf'\n")
         server = [a for a in argv[1:] if a != "--skip-kill-mysqld"]
         if argv[0].endswith("mysqld_safe"):
             wrapper = self.add_process("/usr/bin/dash", ["/bin/sh", *argv])

@@ -6,7 +6,7 @@ from typing import Tuple
 import pytest
 
 from fakehost import MySQLHost
-from support import load_agent
+from support import GaleraGreeter, load_agent
 from mirantis_ocf.codes import ExitCode
 from mirantis_ocf.runner import run
 
@@ -153,39 +153,12 @@ def test_a_joiner_hands_its_turn_on_once_it_is_a_member(writes_view: bool) -> No
     assert host.claims == {}
 
 
-class GaleraPeer:
-    """A listener that greets first, as Galera's group transport does: the
-    port of a peer whose server runs (a real socket on loopback; the agent's
-    probe is plain TCP)."""
-
-    def __init__(self) -> None:
-        import socket
-        import threading
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._serve, daemon=True).start()
-
-    def _serve(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            conn.sendall(b"$\x00\x00\x02")       # the start of a gmcast handshake
-            conn.close()
-
-    def close(self) -> None:
-        self.sock.close()
-
-
 def test_a_server_answering_on_a_peers_galera_port_is_joined_whatever_the_cib_says() -> None:
     """No primary flag and no epochs in the CIB (Pacemaker restarted while
     the servers ran on), but a peer's Galera answers: join it, never elect."""
     host = MySQLHost()
     host.members = ["node1", "node2", "node3"]
-    peer = GaleraPeer()
+    peer = GaleraGreeter()
     try:
         address = f"gcomm://127.0.0.1:1,127.0.0.1:{peer.port}"
         assert act(host, "start", wsrep_cluster_address=address) == (ExitCode.SUCCESS, "")

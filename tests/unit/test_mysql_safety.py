@@ -9,7 +9,8 @@ from typing import Dict, List, Optional, Tuple
 import pytest
 
 from fakehost import MySQLHost
-from test_mysql_logic import SECRET, UUID, GaleraPeer, act, launch
+from support import GaleraGreeter
+from test_mysql_logic import SECRET, UUID, act, launch
 from mirantis_ocf.codes import ExitCode
 from mirantis_ocf.election import (CLAIM, CLAIM_EXPIRY, RELEASE, WAIT, ZERO_UUID, Claim, Epoch,
                                    View, decide)
@@ -84,7 +85,7 @@ def test_the_last_look_probes_the_galera_port_the_server_is_configured_with() ->
     base_port), not on 4567: a start must find it there and join."""
     host = MySQLHost()
     host.members = NODES
-    peer = GaleraPeer()
+    peer = GaleraGreeter()
     try:
         host.config_options = [f"--wsrep_provider_options=gcache.size=32M; base_port={peer.port}; "
                                f"gmcast.listen_addr=tcp://127.0.0.1:{peer.port}"]
@@ -161,6 +162,19 @@ def test_a_join_that_finds_no_primary_component_goes_back_to_the_election() -> N
     assert (code, reason) == (ExitCode.SUCCESS, "")
     launches = [c for c in host.commands if c[0].endswith("mysqld_safe")]
     assert ["--wsrep-new-cluster" in c for c in launches] == [False, True]
+
+
+def test_a_joiner_still_in_its_innodb_recovery_is_not_taken_for_a_ghost() -> None:
+    """The bound starts when Galera begins to connect to the group: a joiner
+    whose InnoDB recovery takes minutes is never killed and relaunched."""
+    host = MySQLHost()
+    host.members = NODES
+    host.ghost_join = True
+    host.logs_connecting = False
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    code, _ = act(host, "start", OCF_RESKEY_CRM_meta_timeout="300000")
+    assert code == ExitCode.ERR_GENERIC
+    assert len([c for c in host.commands if c[0].endswith("mysqld_safe")]) == 1
 
 
 def test_a_monitor_of_a_non_primary_server_takes_its_flag_back() -> None:

@@ -111,11 +111,13 @@ class System:
             return CommandResult(tuple(argv), proc.returncode, out.read().decode(errors="replace"),
                                  err.read().decode(errors="replace"), timed_out)
 
-    def call(self, argv: Sequence[str], timeout: float) -> Optional[int]:
+    def call(self, argv: Sequence[str], timeout: float, wait: bool = True) -> Optional[int]:
         """Run a short command for its exit status alone (no output kept),
         with ``os.posix_spawn``: none of :meth:`run`'s imports (subprocess,
         tempfile), which a monitor that runs every few seconds would pay.
-        None if it cannot be run, or is killed past ``timeout``."""
+        None if it cannot be run, or is killed past ``timeout``.  With
+        ``wait=False``, 0 once it is started: it finishes on its own (an
+        action exits at once, and the command is reparented)."""
         path = self.which(argv[0]) if "/" not in argv[0] else argv[0]
         if path is None:
             return None
@@ -129,6 +131,8 @@ class System:
             return None
         finally:
             os.close(null)
+        if not wait:
+            return 0
         end = time.monotonic() + max(timeout, 0.1)
         delay = 0.002
         while True:

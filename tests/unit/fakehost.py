@@ -264,7 +264,7 @@ class MySQLHost(FakeHost):
         self.files[log] = f"[Note] WSREP: Recovered position: {self.recovered}\n"
         return CommandResult(argv, 0, "", "")
 
-    def call(self, argv: Sequence[str], timeout: float) -> Optional[int]:
+    def call(self, argv: Sequence[str], timeout: float, wait: bool = True) -> Optional[int]:
         result = self.run(argv, timeout)
         return None if result.timed_out or result.rc == 127 else result.rc
 

@@ -69,3 +69,15 @@ def test_the_monitors_flag_costs_no_subprocess_import() -> None:
         os.path.join(os.path.dirname(__file__), "..", "..", "lib"))
     out = sp.run([sys.executable, "-S", "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "False"
+
+
+def test_call_without_waiting_returns_at_once(tmp_path: "os.PathLike[str]") -> None:
+    import time
+    mark = os.path.join(str(tmp_path), "done")
+    began = time.monotonic()
+    assert System().call(["sh", "-c", f"sleep 0.3; touch {mark}"], 5, wait=False) == 0
+    assert not os.path.exists(mark)            # it was not waited for
+    deadline = began + 10
+    while not os.path.exists(mark) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert os.path.exists(mark)                # and it ran to its end

@@ -125,9 +125,7 @@ def test_a_claim_whose_online_owner_no_longer_reports_expires() -> None:
     online (banned).  node1 must not wait for it for ever."""
     host = MySQLHost()
     host.members = ["node1", "node2"]
-    host.claims[CLAIM_ID] = f"node2@{UUID}:9:0"
-    host.attrs[("p_mysql-epoch", "node2")] = "x"   # withdrawn below, once node1 has reported
-    del host.attrs[("p_mysql-epoch", "node2")]
+    host.claims[CLAIM_ID] = f"node2@{UUID}:9:0"      # and node2 publishes no epoch
     began = host.now
     code, _ = act(host, "start", election_timeout="0", election_without_silent="true",
                   OCF_RESKEY_CRM_meta_timeout="200000")

@@ -305,9 +305,8 @@ def check_server_words(words: Sequence[str]) -> Optional[str]:
             if is_secret_option(name):
                 return (f"must not contain --{name}, a secret: put it in the config file "
                         "(arguments are visible in /proc and in the logs)")
-            if name == "wsrep-provider-options" or (
-                    "wsrep-provider-options".startswith(name) and name not in _NOT_PREFIXES
-                    and len(name) > len("wsrep-provider")):
+            # the name, or a prefix longer than the real option wsrep-provider
+            if "wsrep-provider-options".startswith(name) and len(name) > len("wsrep-provider"):
                 value = word.partition("=")[2] if "=" in word else " ".join(words[i + 1:i + 2])
                 unsafe = unsafe_in_provider_options(value)
                 if unsafe:
@@ -357,13 +356,19 @@ def server_options(ctx: Context, defaults: Sequence[str]) -> List[str]:
     return result.stdout.splitlines()
 
 
+def last_option(words: Sequence[str], name: str) -> Optional[str]:
+    """The value of the last ``--name=value`` among ``words`` (the one the
+    server ends up with), in any of its spellings; None if none is there."""
+    found = None
+    for word in words:
+        if word.startswith("--") and option_name(word) == name:
+            found = word.partition("=")[2]
+    return found
+
+
 def configured_provider_options(words: Sequence[str]) -> Dict[str, str]:
     """wsrep_provider_options as the server ends up with them: the last one given."""
-    found: Dict[str, str] = {}
-    for word in words:
-        if word.startswith("--") and option_name(word) == "wsrep-provider-options":
-            found = provider_options(word.partition("=")[2])
-    return found
+    return provider_options(last_option(words, "wsrep-provider-options") or "")
 
 
 def listening(peers: Sequence[Tuple[str, int]], timeout: float) -> List[str]:

@@ -30,7 +30,7 @@ from .agent import Agent, Context
 from .codes import ExitCode
 from .errors import GenericError, NotInstalledError
 from .metadata import ActionSpec
-from .params import Param, Type, absolute_path, one_line, shell_words, split_args
+from .params import Param, Type, absolute_path, one_line, port_number, shell_words, split_args
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -47,10 +47,6 @@ START_SETTLE = 10.0
 # TERM to KILL, for what runs inside a dead agent's namespaces
 NAMESPACE_GRACE = 3.0
 DEFAULT_RSCTMP = "/run/resource-agents"
-
-
-def port_number(value: object) -> Optional[str]:
-    return None if 0 < int(str(value)) < 65536 else "must be a TCP port (1-65535)"
 
 
 def no_blank(value: object) -> Optional[str]:

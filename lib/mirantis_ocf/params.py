@@ -216,6 +216,18 @@ def at_least(minimum: int) -> Check:
     return check
 
 
+def one_of(*choices: str) -> Check:
+    def check(value: Any) -> Optional[str]:
+        return None if str(value) in choices else f"must be one of {', '.join(choices)}"
+    return check
+
+
+def port_number(value: Any) -> Optional[str]:
+    text = str(value)
+    ok = text.isdigit() and len(text) <= 5 and 0 < int(text) < 65536
+    return None if ok else "must be a TCP port (1-65535)"
+
+
 def one_line(value: Any) -> Optional[str]:
     return "must be a single line" if "\n" in str(value) or "\r" in str(value) else None
 
@@ -239,4 +251,4 @@ def shell_words(value: Any) -> Optional[str]:
 
 
 __all__ = ["Type", "Param", "ParamError", "Params", "parse", "parse_bool", "absolute_path",
-           "at_least", "one_line", "split_args", "shell_words"]
+           "at_least", "one_of", "port_number", "one_line", "split_args", "shell_words"]

@@ -23,3 +23,18 @@ def workdir() -> Iterator[str]:
     os.chmod(path, 0o755)
     yield path
     subprocess.run(["rm", "-rf", path], check=False)
+
+
+@pytest.fixture(scope="module")
+def cluster() -> Iterator[None]:
+    """A real single-node Pacemaker for one test module (tools/pcmk-single.sh, a
+    state dir of its own): the mysql agent publishes node attributes, claims
+    and promotion scores in its CIB."""
+    env = dict(os.environ, PCMK_STATE="/var/tmp/mirantis-ocf/agent-tier")
+    pcmk = os.path.join(ROOT, "tools", "pcmk-single.sh")
+    started = subprocess.run([pcmk, "start"], env=env, capture_output=True, text=True, timeout=200)
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield
+    finally:
+        subprocess.run([pcmk, "stop"], env=env, capture_output=True, timeout=300)

@@ -13,22 +13,9 @@ from typing import Dict, Iterator, Tuple
 import pytest
 
 from galera_env import GaleraNode, sql, wsrep
-from support import INSTALLED, ROOT, GaleraGreeter, bare_env, call, reason_of
+from support import INSTALLED, GaleraGreeter, bare_env, call, reason_of
 
 AGENT = os.path.join(INSTALLED, "mysql")
-PCMK = os.path.join(ROOT, "tools", "pcmk-single.sh")
-STATE = {"PCMK_STATE": "/var/tmp/mirantis-ocf/agent-tier"}
-
-
-@pytest.fixture(scope="module")
-def cluster() -> Iterator[None]:
-    env = dict(os.environ, **STATE)
-    started = subprocess.run([PCMK, "start"], env=env, capture_output=True, text=True, timeout=200)
-    assert started.returncode == 0, started.stdout + started.stderr
-    try:
-        yield
-    finally:
-        subprocess.run([PCMK, "stop"], env=env, capture_output=True, timeout=300)
 
 
 class Node:

@@ -1,0 +1,92 @@
+"""MariaDB servers for the agent's replication mode: a datadir, a my.cnf, a replication user.
+
+Every node is prepared the same way before any server runs (users made in
+bootstrap mode, without a binlog), so that the nodes share one empty GTID
+history and any of them can be the first master.
+"""
+import os
+import shutil
+import subprocess
+from typing import Dict
+
+from galera_env import MONITOR_PASSWORD, MONITOR_USER
+
+REPL_USER = "repl"
+REPL_PASSWORD = "R3pl secret"       # a space: it goes through pymysql only
+
+MY_CNF = """[mysqld]
+user = mysql
+datadir = {datadir}
+socket = {socket}
+pid-file = {pid}
+log-error = {log}
+bind-address = {address}
+port = {port}
+server-id = {server_id}
+log-bin = mysql-bin
+relay-log = relay-bin
+binlog_format = ROW
+skip-name-resolve
+innodb_buffer_pool_size = 32M
+innodb_log_file_size = 16M
+performance_schema = OFF
+[client]
+socket = {socket}
+[mysqld_safe]
+skip-kill-mysqld
+"""
+
+BOOTSTRAP_SQL = f"""FLUSH PRIVILEGES;
+DELETE FROM mysql.global_priv WHERE User='';
+CREATE USER '{MONITOR_USER}'@'localhost' IDENTIFIED BY '{MONITOR_PASSWORD}';
+GRANT ALL ON *.* TO '{MONITOR_USER}'@'localhost' WITH GRANT OPTION;
+CREATE USER '{REPL_USER}'@'%' IDENTIFIED BY '{REPL_PASSWORD}';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '{REPL_USER}'@'%';
+"""
+
+
+class ReplicaNode:
+    """One server's files under ``root``, listening on ``address``:``port``."""
+
+    def __init__(self, root: str, server_id: int, address: str, port: int) -> None:
+        self.root = root
+        self.address = address
+        self.port = port
+        self.datadir = os.path.join(root, "data")
+        self.socket = os.path.join(root, "run", "mysqld.sock")
+        self.pid = os.path.join(root, "run", "mysqld.pid")
+        self.log = os.path.join(root, "mysqld.err")
+        self.config = os.path.join(root, "my.cnf")
+        self.fields = dict(datadir=self.datadir, socket=self.socket, pid=self.pid, log=self.log,
+                           address=address, port=port, server_id=server_id)
+
+    def prepare(self) -> None:
+        """A fresh datadir (1-2 s): install-db, then the users, with no binlog yet."""
+        shutil.rmtree(self.root, ignore_errors=True)
+        os.makedirs(self.datadir)
+        os.makedirs(os.path.join(self.root, "run"))
+        os.chmod(self.root, 0o755)
+        with open(self.config, "w") as f:
+            f.write(MY_CNF.format(**self.fields))
+        subprocess.run(["chown", "-R", "mysql:mysql", self.datadir,
+                        os.path.join(self.root, "run")], check=True)
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+                        "--user=mysql", "--auth-root-authentication-method=socket",
+                        "--skip-test-db", "--innodb-log-file-size=16M"],
+                       check=True, capture_output=True)
+        subprocess.run(["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.datadir}",
+                        "--user=mysql", "--bootstrap", "--innodb-log-file-size=16M",
+                        "--skip-networking", "--skip-log-bin",
+                        "--log-error=" + os.path.join(self.root, "bootstrap.err")],
+                       input=BOOTSTRAP_SQL, text=True, check=True, capture_output=True)
+        subprocess.run(["chown", "-R", "mysql:mysql", self.datadir], check=True)
+
+    def params(self, **more: str) -> Dict[str, str]:
+        """The agent's parameters for this server (mode=replication)."""
+        params = {"mode": "replication", "binary": "/usr/bin/mysqld_safe",
+                  "config": self.config, "datadir": self.datadir, "socket": self.socket,
+                  "pid": self.pid, "log": self.log, "test_user": MONITOR_USER,
+                  "test_passwd": MONITOR_PASSWORD, "replication_user": REPL_USER,
+                  "replication_passwd": REPL_PASSWORD, "replication_port": str(self.port)}
+        params.update(more)
+        return params

@@ -48,38 +48,43 @@ GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '{REPL_USER
 class ReplicaNode:
     """One server's files under ``root``, listening on ``address``:``port``."""
 
-    def __init__(self, root: str, server_id: int, address: str, port: int) -> None:
+    def __init__(self, root: str, server_id: int, address: str, port: int,
+                 inside: str = "") -> None:
+        # ``inside``: the path the node itself sees (a bind mount in a namespace)
         self.root = root
         self.address = address
         self.port = port
-        self.datadir = os.path.join(root, "data")
-        self.socket = os.path.join(root, "run", "mysqld.sock")
-        self.pid = os.path.join(root, "run", "mysqld.pid")
-        self.log = os.path.join(root, "mysqld.err")
-        self.config = os.path.join(root, "my.cnf")
+        base = inside or root
+        self.datadir = os.path.join(base, "data")
+        self.socket = os.path.join(base, "run", "mysqld.sock")
+        self.pid = os.path.join(base, "run", "mysqld.pid")
+        self.log = os.path.join(base, "mysqld.err")
+        self.config = os.path.join(base, "my.cnf")
         self.fields = dict(datadir=self.datadir, socket=self.socket, pid=self.pid, log=self.log,
                            address=address, port=port, server_id=server_id)
 
-    def prepare(self) -> None:
+    def prepare(self, extra_sql: str = "") -> None:
         """A fresh datadir (1-2 s): install-db, then the users, with no binlog yet."""
         shutil.rmtree(self.root, ignore_errors=True)
-        os.makedirs(self.datadir)
+        data = os.path.join(self.root, "data")
+        os.makedirs(data)
         os.makedirs(os.path.join(self.root, "run"))
         os.chmod(self.root, 0o755)
-        with open(self.config, "w") as f:
+        with open(os.path.join(self.root, "my.cnf"), "w") as f:
             f.write(MY_CNF.format(**self.fields))
-        subprocess.run(["chown", "-R", "mysql:mysql", self.datadir,
-                        os.path.join(self.root, "run")], check=True)
-        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={self.datadir}",
+        subprocess.run(["chown", "-R", "mysql:mysql", data, os.path.join(self.root, "run")],
+                       check=True)
+        subprocess.run(["mariadb-install-db", "--no-defaults", f"--datadir={data}",
                         "--user=mysql", "--auth-root-authentication-method=socket",
                         "--skip-test-db", "--innodb-log-file-size=16M"],
                        check=True, capture_output=True)
-        subprocess.run(["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={self.datadir}",
+        subprocess.run(["/usr/sbin/mariadbd", "--no-defaults", f"--datadir={data}",
                         "--user=mysql", "--bootstrap", "--innodb-log-file-size=16M",
                         "--skip-networking", "--skip-log-bin",
                         "--log-error=" + os.path.join(self.root, "bootstrap.err")],
-                       input=BOOTSTRAP_SQL, text=True, check=True, capture_output=True)
-        subprocess.run(["chown", "-R", "mysql:mysql", self.datadir], check=True)
+                       input=BOOTSTRAP_SQL + extra_sql, text=True, check=True,
+                       capture_output=True)
+        subprocess.run(["chown", "-R", "mysql:mysql", data], check=True)
 
     def params(self, **more: str) -> Dict[str, str]:
         """The agent's parameters for this server (mode=replication)."""

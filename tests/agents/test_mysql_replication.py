@@ -192,3 +192,22 @@ def test_each_mode_in_its_own_kind_of_clone(pair: Tuple[Server, Server]) -> None
     rc, reason = a("start", replication_user="")
     assert rc == 6 and "replication_user" in reason
     assert a.servers() == []
+
+
+def report_of(instance: str) -> str:
+    out = subprocess.run(["crm_attribute", "--name", f"{instance}-replication", "--lifetime",
+                          "reboot", "--query", "--quiet"], capture_output=True, text=True)
+    return out.stdout.strip() if out.returncode == 0 else ""
+
+
+def test_a_master_killed_dies_as_7_and_its_demote_withdraws_its_report(
+        pair: Tuple[Server, Server]) -> None:
+    a, _ = pair
+    assert a("start") == (0, "") and a("promote") == (0, "")
+    assert report_of("p_ra").startswith("v1;master;ok;1;")
+    for pid in a.servers():
+        os.kill(pid, signal.SIGKILL)
+    until("the monitor to see it", lambda: a("monitor", **PROMOTED)[0] == 7)
+    assert a("demote") == (0, "")
+    assert report_of("p_ra") == ""       # no stale "master" left for the next promotion
+    assert a("stop") == (0, "")

@@ -366,7 +366,8 @@ def check_mysql_page(text: str) -> None:
         assert re.search(rf"^{section}$", text, re.M), section
     for name in installed_parameters("mysql"):
         assert re.search(rf"^\s+{re.escape(name)} \(", text, re.M), name
-    assert "replication_passwd (string, default empty, deprecated, secret)" in text
+    assert "replication_passwd (string, default empty, secret)" in text
+    assert "client_binary (string, default \"mysql\", deprecated)" in text
     assert "start  timeout 450s" in text
     assert "primitive p_mysql ocf:mirantis:mysql" in text
     assert "pcs resource create p_mysql ocf:mirantis:mysql" in text

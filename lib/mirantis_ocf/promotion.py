@@ -172,5 +172,27 @@ def choose(reports: Mapping[str, Report], online: Sequence[str]) -> Decision:
                                     f"({format_position(seen[chosen].position) or 'empty'})")
 
 
+def may_promote(me: str, reports: Mapping[str, Report], online: Sequence[str]) -> str:
+    """Why ``me`` must not be promoted now ("" when it may), on fresh reports.
+
+    The check of ``promote`` itself: no master runs, ``me`` works, and no
+    reporting node holds a transaction that ``me`` lacks.  Unlike
+    :func:`choose`, a tie is no reason to refuse: Pacemaker may pick any of
+    the equally advanced replicas."""
+    seen = {n: r for n, r in reports.items() if n in online or n == me}
+    mine = seen.get(me)
+    if mine is None:
+        return "we publish no report"
+    others = [n for n, r in seen.items() if n != me and r.role == MASTER and r.ok]
+    if others:
+        return f"{others[0]} is the master"
+    if not mine.ok:
+        return mine.why or "our replication is broken"
+    ahead = sorted(n for n, r in seen.items() if n != me and not holds(mine.position, r.position))
+    if ahead:
+        return f"{', '.join(ahead)} hold(s) transactions that we lack"
+    return ""
+
+
 def _total(position: Mapping[int, Tuple[int, int]]) -> int:
     return sum(seqno for _, seqno in position.values())

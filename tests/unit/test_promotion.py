@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mirantis_ocf.promotion import (CHOSEN_SCORE, MASTER, MASTER_SCORE, SLAVE, STANDBY_SCORE,
-                                    Report, choose, errant, format_position, holds,
+                                    Report, choose, errant, format_position, holds, may_promote,
                                     parse_position)
 
 pytestmark = pytest.mark.unit
@@ -148,3 +148,24 @@ def test_errant_transactions_of_a_returning_master() -> None:
     assert errant(parse_position("0-1-111"), new_master) == "0-1-111"  # beyond the new master
     assert errant(parse_position("0-1-110"), new_master) == "0-1-110"  # same seqno, other server
     assert errant(parse_position("0-1-5,1-1-3"), new_master) == "1-1-3"  # a domain it never had
+
+
+@settings(max_examples=600, deadline=None)
+@given(clusters())
+def test_promote_itself_refuses_what_choose_would_never_choose(
+        world: Tuple[Dict[str, Report], List[str]]) -> None:
+    """may_promote() is choose() without its tie-break: a node it lets through
+    holds everything, works, and no master runs; and choose()'s pick passes."""
+    reports, online = world
+    d = choose(reports, online)
+    for me in online:
+        if me not in reports:
+            continue
+        if may_promote(me, reports, online) == "":
+            r = reports[me]
+            assert r.ok and not any(o.role == MASTER and o.ok for n, o in reports.items()
+                                    if n != me and n in online)
+            assert all(holds(r.position, o.position) for n, o in reports.items()
+                       if n in online and n != me)
+    if d.scores and d.master is not None and reports[d.master].role == SLAVE:
+        assert may_promote(d.master, reports, online) == ""

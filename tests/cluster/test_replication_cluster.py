@@ -1,0 +1,341 @@
+"""ocf:mirantis:mysql in mode=replication on three corosync/pacemaker nodes in
+network namespaces: the seed's RHOS case, a promotable clone of MariaDB GTID
+replication.
+
+Each node's files live on the host under /var/tmp/mirantis-ocf/replication/nN
+and are bind-mounted on /srv/mocf-repl inside node N.  A writer runs in
+node3's namespace for the failover tests: it writes through whichever server
+accepts writes, and records every id whose commit it saw acknowledged.
+Measured times are printed (pytest -s); no test asserts on them.
+"""
+import os
+import subprocess
+import sys
+import time
+from typing import Dict, Iterator, List, Optional, Set
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+
+from galera_env import MONITOR_PASSWORD, MONITOR_USER  # noqa: E402
+from netns import NetnsCluster  # noqa: E402
+from replication_env import REPL_PASSWORD, REPL_USER, ReplicaNode  # noqa: E402
+
+pytestmark = pytest.mark.cluster
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HOST_ROOT = "/var/tmp/mirantis-ocf/replication"
+INSIDE = "/srv/mocf-repl"
+NODES = (1, 2, 3)
+PORT = 3306
+DEADLINE = 180      # generous bounds for a slow machine; never a measured target
+WRITER_USER, WRITER_PASSWORD = "writer", "writer-pw"
+WRITER_SQL = f"""CREATE USER '{WRITER_USER}'@'%' IDENTIFIED BY '{WRITER_PASSWORD}';
+GRANT SELECT, INSERT, CREATE ON t.* TO '{WRITER_USER}'@'%';
+"""
+
+RESOURCE = """primitive p_mysql ocf:mirantis:mysql \\
+    params mode=replication binary=/usr/bin/mysqld_safe config={inside}/my.cnf \\
+        datadir={inside}/data socket={inside}/run/mysqld.sock pid={inside}/run/mysqld.pid \\
+        log={inside}/mysqld.err test_user={user} test_passwd="{password}" \\
+        replication_user={repl} replication_passwd="{repl_password}" semi_sync={semi} \\
+        node_addresses="node1=10.211.0.11 node2=10.211.0.12 node3=10.211.0.13" \\
+    op monitor interval=3 role=Promoted timeout=30 \\
+    op monitor interval=5 role=Unpromoted timeout=30 \\
+    op start interval=0 timeout=120 op stop interval=0 timeout=120 \\
+    op promote interval=0 timeout=120 op demote interval=0 timeout=120 \\
+    op notify interval=0 timeout=90
+clone ms_mysql p_mysql meta promotable=true promoted-max=1 notify=true interleave=true \\
+    migration-threshold=1
+"""
+
+WRITER = r'''
+import os, sys, time
+import pymysql
+addresses, stop, out = sys.argv[1].split(","), sys.argv[2], open(sys.argv[3], "a", buffering=1)
+conn, next_id = None, 0
+while not os.path.exists(stop):
+    try:
+        if conn is None:
+            for address in addresses:
+                try:
+                    c = pymysql.connect(host=address, user="%s", password="%s", autocommit=True,
+                                        connect_timeout=2, read_timeout=10, write_timeout=10)
+                    with c.cursor() as cur:
+                        cur.execute("SELECT @@read_only")
+                        if cur.fetchone()[0] == 0:
+                            conn = c
+                            break
+                    c.close()
+                except Exception:
+                    pass
+            if conn is None:
+                time.sleep(0.05)
+                continue
+        next_id += 1                   # a fresh id for every attempt
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO t.w (id) VALUES (%%s)", (next_id,))
+        out.write("%%d %%.3f\n" %% (next_id, time.time()))
+    except Exception as exc:
+        out.write("# %%.3f %%r\n" %% (time.time(), exc))
+        conn = None
+    time.sleep(0.005)
+''' % (WRITER_USER, WRITER_PASSWORD)
+
+
+def timing(what: str, seconds: float) -> None:
+    print(f"\nTIMING {what}: {seconds:.2f}s")
+
+
+class Replication:
+    def __init__(self, cluster: NetnsCluster) -> None:
+        self.c = cluster
+        self.nodes = {n: ReplicaNode(f"{HOST_ROOT}/n{n}", n, NetnsCluster.addr(n), PORT,
+                                     inside=INSIDE) for n in NODES}
+        self.writer: Optional["subprocess.Popen[bytes]"] = None
+
+    def sql(self, n: int, statement: str, check: bool = True) -> List[List[str]]:
+        out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-N", "-B",
+                              "-e", statement], check=check, timeout=30)
+        return [line.split("\t") for line in out.stdout.splitlines()]
+
+    def slave(self, n: int) -> Dict[str, str]:
+        out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-e",
+                              "SHOW SLAVE STATUS\\G"], check=False, timeout=30).stdout
+        found = {}
+        for line in out.splitlines():
+            key, sep, value = line.strip().partition(": ")
+            if sep:
+                found[key] = value
+        return found
+
+    def load(self, semi: bool) -> None:
+        path = f"{HOST_ROOT}/resource.crm"
+        with open(path, "w") as f:
+            f.write(RESOURCE.format(inside=INSIDE, user=MONITOR_USER, password=MONITOR_PASSWORD,
+                                    repl=REPL_USER, repl_password=REPL_PASSWORD,
+                                    semi=str(semi).lower()))
+        self.c.exec(1, ["crm", "configure", "load", "update", path], timeout=60)
+
+    def roles(self) -> Dict[str, List[str]]:
+        found: Dict[str, List[str]] = {}
+        for res in self.c.crm_mon_xml(1).iter("resource"):
+            if res.get("id", "").split(":")[0] == "p_mysql" and res.get("active") == "true" \
+                    and res.get("failed") == "false":
+                for node in res.findall("node"):
+                    found.setdefault(str(res.get("role")), []).append(str(node.get("name")))
+        return found
+
+    def settled(self):  # type: ignore[no-untyped-def]
+        """One master, and every other running node replicating from it."""
+        roles = self.roles()
+        masters = roles.get("Promoted", [])
+        if len(masters) != 1:
+            return False, roles
+        address = NetnsCluster.addr(NetnsCluster.number(masters[0]))
+        replicas = {}
+        for name in roles.get("Unpromoted", []):
+            s = self.slave(NetnsCluster.number(name))
+            replicas[name] = (s.get("Master_Host"), s.get("Slave_IO_Running"),
+                              s.get("Slave_SQL_Running"))
+        ok = all(v == (address, "Yes", "Yes") for v in replicas.values())
+        return ok, (masters[0], replicas)
+
+    def pacemaker_log(self, n: int) -> str:
+        try:
+            with open(self.c.node_dir(n) / "log" / "pacemaker.log", errors="replace") as f:
+                return f.read()
+        except OSError:
+            return ""
+
+    def master(self) -> int:
+        return NetnsCluster.number(self.roles()["Promoted"][0])
+
+    def ids(self, n: int) -> Set[int]:
+        return {int(r[0]) for r in self.sql(n, "SELECT id FROM t.w")}
+
+    # --- the writer ---------------------------------------------------------------
+    def start_writer(self, n: int = 3) -> None:
+        for f in ("writer.stop", "writer.log"):
+            if os.path.exists(f"{HOST_ROOT}/{f}"):
+                os.remove(f"{HOST_ROOT}/{f}")
+        with open(f"{HOST_ROOT}/writer.py", "w") as f:
+            f.write(WRITER)
+        addresses = ",".join(NetnsCluster.addr(m) for m in NODES)
+        with open(f"{HOST_ROOT}/writer.err", "w") as err:
+            self.writer = subprocess.Popen(
+                self.c.exec_argv(n, ["python3", f"{HOST_ROOT}/writer.py", addresses,
+                                     f"{HOST_ROOT}/writer.stop", f"{HOST_ROOT}/writer.log"]),
+                stdin=subprocess.DEVNULL, stdout=err, stderr=err)
+
+    def acked(self) -> List[List[float]]:
+        try:
+            with open(f"{HOST_ROOT}/writer.log") as f:
+                return [[float(x) for x in line.split()] for line in f if line[0].isdigit()]
+        except FileNotFoundError:          # not yet opened
+            assert self.writer is None or self.writer.poll() is None, self.writer_errors()
+            return []
+
+    def writer_errors(self) -> str:
+        try:
+            with open(f"{HOST_ROOT}/writer.err") as f:
+                return f.read()[-2000:]
+        except OSError:
+            return ""
+
+    def stop_writer(self) -> None:
+        open(f"{HOST_ROOT}/writer.stop", "w").close()
+        if self.writer is not None:
+            try:
+                self.writer.wait(30)
+            except subprocess.TimeoutExpired:
+                self.writer.kill()
+            self.writer = None
+
+
+@pytest.fixture(scope="module")
+def repl() -> Iterator[Replication]:
+    cluster = NetnsCluster()
+    reason = cluster.missing_prerequisites()
+    if reason:
+        pytest.fail(reason)
+    if cluster.is_running():
+        pytest.fail("a namespace cluster is already running: tools/pcmk-netns.sh stop")
+    subprocess.run(["make", "-s", "-C", REPO, "install"], check=True, capture_output=True)
+    os.makedirs(INSIDE, exist_ok=True)
+    r = Replication(cluster)
+    try:
+        cluster.start()
+        for n, node in r.nodes.items():
+            node.prepare(extra_sql=WRITER_SQL)
+            cluster.bind(n, node.root, INSIDE)
+        yield r
+    finally:
+        r.stop_writer()
+        try:
+            cluster.exec(1, ["crm", "configure", "property", "stop-all-resources=true"],
+                         check=False, timeout=60)
+            cluster.wait_for(lambda: not r.roles(), 120, "mysql to stop everywhere")
+        except Exception:
+            pass
+        cluster.stop()
+        subprocess.run(["rm", "-rf", HOST_ROOT], check=False)
+
+
+def test_a_one_master_and_two_replicas(repl: Replication) -> None:
+    r = repl
+    t0 = time.monotonic()
+    r.load(semi=False)
+    r.c.wait_for(r.settled, DEADLINE, "one master, two replicas replicating from it")
+    timing("a. load -> 1 master + 2 replicas", time.monotonic() - t0)
+    m = r.master()
+    assert r.sql(m, "SELECT @@read_only") == [["0"]]
+    r.sql(m, "CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.w "
+             "(id INT PRIMARY KEY) ENGINE=InnoDB; INSERT INTO t.w VALUES (0)")
+    for n in NODES:
+        if n != m:
+            assert r.sql(n, "SELECT @@read_only") == [["1"]]
+            r.c.wait_for(lambda: r.sql(n, "SELECT COUNT(*) FROM t.w", check=False) == [["1"]],
+                         30, f"the row on node{n}")
+
+
+def kill_the_master_under_the_writer(r: Replication, what: str) -> List[int]:
+    """kill -9 of the master's server while the writer writes: the most
+    advanced replica is promoted, the other follows it, and the old master
+    comes back as a replica with every row, or is refused, stopped, with the
+    reason.  The acknowledged commits the new master lacks."""
+    r.c.wait_for(r.settled, DEADLINE, "a settled cluster to begin with")
+    old = r.master()
+    r.start_writer()
+    r.c.wait_for(lambda: len(r.acked()) > 50, 60, "the writer to write")
+    pid = r.c.pgrep(old, "mariadbd")[0]
+    killed = time.time()
+    os.kill(pid, 9)
+
+    def new_master_writes():  # type: ignore[no-untyped-def]
+        after = [t for _, t in r.acked() if t > killed + 0.5]
+        roles = r.roles().get("Promoted", [])
+        return bool(after) and bool(roles) and roles[0] != f"node{old}", roles
+    r.c.wait_for(new_master_writes, DEADLINE, "a new master that accepts writes")
+    first = min(t for _, t in r.acked() if t > killed + 0.5)
+    timing(f"{what}: kill -9 of the master -> a new master accepts writes", first - killed)
+    new = r.master()
+    other = [n for n in NODES if n not in (old, new)][0]
+    r.c.wait_for(lambda: r.slave(other).get("Master_Host") == NetnsCluster.addr(new)
+                 and r.slave(other).get("Slave_IO_Running") == "Yes", 60,
+                 f"node{other} to follow node{new}")
+    time.sleep(2)
+    r.stop_writer()
+    acked = {int(i) for i, _ in r.acked()}
+    on_new = r.ids(new)
+    lost = sorted(acked - on_new)
+    print(f"\nCOUNT {what}: acknowledged commits {len(acked)}, lost {len(lost)}")
+    # the new master lacks nothing that the other replica holds
+    r.c.wait_for(lambda: r.ids(other) == r.ids(new), 60, "the other replica to catch up")
+    assert r.ids(other) <= on_new
+    # the old master comes back (its failure cleaned up): as a replica of the
+    # new master with every row, or, if it holds commits that never left it,
+    # refused with the reason and left stopped; never a silent divergence
+    mark = len(r.pacemaker_log(old))
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+
+    def back() -> bool:
+        if f"node{old}" in r.roles().get("Unpromoted", []):
+            s = r.slave(old)
+            return s.get("Master_Host") == NetnsCluster.addr(new) \
+                and s.get("Slave_SQL_Running") == "Yes" and r.ids(old) == r.ids(new)
+        return "never received" in r.pacemaker_log(old)[mark:]
+    r.c.wait_for(back, DEADLINE, f"node{old} back as a replica, or refused")
+    if "never received" in r.pacemaker_log(old)[mark:]:
+        print(f"\nCOUNT {what}: node{old} held commits that never left it: refused, stopped")
+        assert r.c.pgrep(old, "mariadbd") == []
+    else:
+        print(f"\nCOUNT {what}: node{old} is back as a replica with every row")
+    return lost
+
+
+def test_b_kill_9_of_the_master_promotes_the_most_advanced_replica(repl: Replication) -> None:
+    kill_the_master_under_the_writer(repl, "b. semi_sync=false")   # losses counted, printed
+
+
+def test_c_with_semi_sync_no_acknowledged_commit_is_lost(repl: Replication) -> None:
+    r = repl
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+    r.load(semi=True)
+    r.c.exec(1, ["crm_resource", "--wait", "--timeout", f"{DEADLINE}s"], timeout=DEADLINE + 30)
+    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+                 DEADLINE, "one semi-sync master and two replicas")
+    m = r.master()
+    assert r.sql(m, "SELECT @@rpl_semi_sync_master_enabled") == [["1"]]
+    assert kill_the_master_under_the_writer(r, "c. semi_sync=true") == []
+
+
+def test_d_a_stale_replica_is_never_promoted(repl: Replication) -> None:
+    r = repl
+    r.c.wait_for(r.settled, DEADLINE, "a settled cluster")
+    m = r.master()
+    replicas = [NetnsCluster.number(x) for x in r.roles().get("Unpromoted", [])]
+    stale, others = replicas[0], replicas[1:]
+    # a row only the stale replica has: its SQL thread stops on the master's
+    # row with the same id, for good (a duplicate key)
+    r.sql(stale, "SET SESSION sql_log_bin = 0; SET GLOBAL read_only = OFF; "
+                 "INSERT INTO t.w VALUES (-1); SET GLOBAL read_only = ON")
+    r.sql(m, "INSERT INTO t.w VALUES (-1)")
+    r.c.wait_for(lambda: r.slave(stale).get("Slave_SQL_Running") == "No", 60,
+                 f"node{stale}'s SQL thread to stop")
+    # any healthy replica goes away: the stale one is the only other node left
+    for n in others:
+        r.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "standby", "-l", "reboot",
+                     "-v", "on"])
+    r.c.wait_for(lambda: not any(f"node{n}" in sum(r.roles().values(), []) for n in others),
+                 DEADLINE, "the healthy replicas in standby")
+    os.kill(r.c.pgrep(m, "mariadbd")[0], 9)
+    t0 = time.monotonic()
+    while time.monotonic() - t0 < 30:     # ample time for a wrong promotion
+        roles = r.roles()
+        assert f"node{stale}" not in roles.get("Promoted", []), roles
+        time.sleep(1)
+    if r.c.pgrep(stale, "mariadbd"):
+        assert r.sql(stale, "SELECT @@read_only") == [["1"]]

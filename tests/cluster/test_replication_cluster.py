@@ -12,30 +12,20 @@ import os
 import subprocess
 import sys
 import time
-from typing import Dict, Iterator, List, Optional, Set
+from typing import Iterator, List
 
 import pytest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
-from galera_env import MONITOR_PASSWORD, MONITOR_USER  # noqa: E402
 from netns import NetnsCluster  # noqa: E402
-from replication_env import REPL_PASSWORD, REPL_USER, ReplicaNode  # noqa: E402
+from replication_lab import HOST_ROOT, INSIDE, NODES, WRITER_SQL, Replication, timing  # noqa: E402
 
 pytestmark = pytest.mark.cluster
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-HOST_ROOT = "/var/tmp/mirantis-ocf/replication"
-INSIDE = "/srv/mocf-repl"
-NODES = (1, 2, 3)
-PORT = 3306
 DEADLINE = 180      # generous bounds for a slow machine; never a measured target
-WRITER_USER, WRITER_PASSWORD = "writer", "writer-pw"
-WRITER_SQL = f"""CREATE USER '{WRITER_USER}'@'%' IDENTIFIED BY '{WRITER_PASSWORD}';
-GRANT SELECT, INSERT, CREATE ON t.* TO '{WRITER_USER}'@'%';
-"""
-
 RESOURCE = """primitive p_mysql ocf:mirantis:mysql \\
     params mode=replication binary=/usr/bin/mysqld_safe config={inside}/my.cnf \\
         datadir={inside}/data socket={inside}/run/mysqld.sock pid={inside}/run/mysqld.pid \\
@@ -51,150 +41,6 @@ clone ms_mysql p_mysql meta promotable=true promoted-max=1 notify=true interleav
     migration-threshold=1
 """
 
-WRITER = r'''
-import os, sys, time
-import pymysql
-addresses, stop, out = sys.argv[1].split(","), sys.argv[2], open(sys.argv[3], "a", buffering=1)
-conn, next_id = None, 0
-while not os.path.exists(stop):
-    try:
-        if conn is None:
-            for address in addresses:
-                try:
-                    c = pymysql.connect(host=address, user="%s", password="%s", autocommit=True,
-                                        connect_timeout=2, read_timeout=10, write_timeout=10)
-                    with c.cursor() as cur:
-                        cur.execute("SELECT @@read_only")
-                        if cur.fetchone()[0] == 0:
-                            conn = c
-                            break
-                    c.close()
-                except Exception:
-                    pass
-            if conn is None:
-                time.sleep(0.05)
-                continue
-        next_id += 1                   # a fresh id for every attempt
-        with conn.cursor() as cur:
-            cur.execute("INSERT INTO t.w (id) VALUES (%%s)", (next_id,))
-        out.write("%%d %%.3f\n" %% (next_id, time.time()))
-    except Exception as exc:
-        out.write("# %%.3f %%r\n" %% (time.time(), exc))
-        conn = None
-    time.sleep(0.005)
-''' % (WRITER_USER, WRITER_PASSWORD)
-
-
-def timing(what: str, seconds: float) -> None:
-    print(f"\nTIMING {what}: {seconds:.2f}s")
-
-
-class Replication:
-    def __init__(self, cluster: NetnsCluster) -> None:
-        self.c = cluster
-        self.nodes = {n: ReplicaNode(f"{HOST_ROOT}/n{n}", n, NetnsCluster.addr(n), PORT,
-                                     inside=INSIDE) for n in NODES}
-        self.writer: Optional["subprocess.Popen[bytes]"] = None
-
-    def sql(self, n: int, statement: str, check: bool = True) -> List[List[str]]:
-        out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-N", "-B",
-                              "-e", statement], check=check, timeout=30)
-        return [line.split("\t") for line in out.stdout.splitlines()]
-
-    def slave(self, n: int) -> Dict[str, str]:
-        out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-e",
-                              "SHOW SLAVE STATUS\\G"], check=False, timeout=30).stdout
-        found = {}
-        for line in out.splitlines():
-            key, sep, value = line.strip().partition(": ")
-            if sep:
-                found[key] = value
-        return found
-
-    def load(self, semi: bool) -> None:
-        path = f"{HOST_ROOT}/resource.crm"
-        with open(path, "w") as f:
-            f.write(RESOURCE.format(inside=INSIDE, user=MONITOR_USER, password=MONITOR_PASSWORD,
-                                    repl=REPL_USER, repl_password=REPL_PASSWORD,
-                                    semi=str(semi).lower()))
-        self.c.exec(1, ["crm", "configure", "load", "update", path], timeout=60)
-
-    def roles(self) -> Dict[str, List[str]]:
-        found: Dict[str, List[str]] = {}
-        for res in self.c.crm_mon_xml(1).iter("resource"):
-            if res.get("id", "").split(":")[0] == "p_mysql" and res.get("active") == "true" \
-                    and res.get("failed") == "false":
-                for node in res.findall("node"):
-                    found.setdefault(str(res.get("role")), []).append(str(node.get("name")))
-        return found
-
-    def settled(self):  # type: ignore[no-untyped-def]
-        """One master, and every other running node replicating from it."""
-        roles = self.roles()
-        masters = roles.get("Promoted", [])
-        if len(masters) != 1:
-            return False, roles
-        address = NetnsCluster.addr(NetnsCluster.number(masters[0]))
-        replicas = {}
-        for name in roles.get("Unpromoted", []):
-            s = self.slave(NetnsCluster.number(name))
-            replicas[name] = (s.get("Master_Host"), s.get("Slave_IO_Running"),
-                              s.get("Slave_SQL_Running"))
-        ok = all(v == (address, "Yes", "Yes") for v in replicas.values())
-        return ok, (masters[0], replicas)
-
-    def pacemaker_log(self, n: int) -> str:
-        try:
-            with open(self.c.node_dir(n) / "log" / "pacemaker.log", errors="replace") as f:
-                return f.read()
-        except OSError:
-            return ""
-
-    def master(self) -> int:
-        return NetnsCluster.number(self.roles()["Promoted"][0])
-
-    def ids(self, n: int) -> Set[int]:
-        return {int(r[0]) for r in self.sql(n, "SELECT id FROM t.w")}
-
-    # --- the writer ---------------------------------------------------------------
-    def start_writer(self, n: int = 3) -> None:
-        for f in ("writer.stop", "writer.log"):
-            if os.path.exists(f"{HOST_ROOT}/{f}"):
-                os.remove(f"{HOST_ROOT}/{f}")
-        with open(f"{HOST_ROOT}/writer.py", "w") as f:
-            f.write(WRITER)
-        addresses = ",".join(NetnsCluster.addr(m) for m in NODES)
-        with open(f"{HOST_ROOT}/writer.err", "w") as err:
-            self.writer = subprocess.Popen(
-                self.c.exec_argv(n, ["python3", f"{HOST_ROOT}/writer.py", addresses,
-                                     f"{HOST_ROOT}/writer.stop", f"{HOST_ROOT}/writer.log"]),
-                stdin=subprocess.DEVNULL, stdout=err, stderr=err)
-
-    def acked(self) -> List[List[float]]:
-        try:
-            with open(f"{HOST_ROOT}/writer.log") as f:
-                return [[float(x) for x in line.split()] for line in f if line[0].isdigit()]
-        except FileNotFoundError:          # not yet opened
-            assert self.writer is None or self.writer.poll() is None, self.writer_errors()
-            return []
-
-    def writer_errors(self) -> str:
-        try:
-            with open(f"{HOST_ROOT}/writer.err") as f:
-                return f.read()[-2000:]
-        except OSError:
-            return ""
-
-    def stop_writer(self) -> None:
-        open(f"{HOST_ROOT}/writer.stop", "w").close()
-        if self.writer is not None:
-            try:
-                self.writer.wait(30)
-            except subprocess.TimeoutExpired:
-                self.writer.kill()
-            self.writer = None
-
-
 @pytest.fixture(scope="module")
 def repl() -> Iterator[Replication]:
     cluster = NetnsCluster()
@@ -205,7 +51,7 @@ def repl() -> Iterator[Replication]:
         pytest.fail("a namespace cluster is already running: tools/pcmk-netns.sh stop")
     subprocess.run(["make", "-s", "-C", REPO, "install"], check=True, capture_output=True)
     os.makedirs(INSIDE, exist_ok=True)
-    r = Replication(cluster)
+    r = Replication(cluster, RESOURCE)
     try:
         cluster.start()
         for n, node in r.nodes.items():
@@ -312,7 +158,31 @@ def test_c_with_semi_sync_no_acknowledged_commit_is_lost(repl: Replication) -> N
     assert kill_the_master_under_the_writer(r, "c. semi_sync=true") == []
 
 
-def test_d_a_stale_replica_is_never_promoted(repl: Replication) -> None:
+def test_d_a_power_loss_of_all_three_promotes_the_newest_and_loses_nothing(
+        repl: Replication) -> None:
+    r = repl
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+                 DEADLINE, "one master and two replicas")
+    r.start_writer()                    # in node3: it dies with the power, its log stays
+    r.c.wait_for(lambda: len(r.acked()) > 50, 60, "the writer to write")
+    r.c.powerloss(*NODES)
+    r.writer = None
+    acked = {int(i) for i, _ in r.acked()}
+    t0 = time.monotonic()
+    r.c.node_start(*NODES)
+    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+                 DEADLINE, "one master and two replicas after the power loss")
+    timing("d. power-on -> 1 master + 2 replicas", time.monotonic() - t0)
+    m = r.master()
+    lost = sorted(acked - r.ids(m))
+    print(f"\nCOUNT d. power loss: acknowledged commits {len(acked)}, lost {len(lost)}")
+    assert lost == []
+    for n in NODES:
+        r.c.wait_for(lambda: r.ids(n) == r.ids(m), 60, f"node{n} to hold every row")
+
+
+def test_e_a_stale_replica_is_never_promoted(repl: Replication) -> None:
     r = repl
     r.c.wait_for(r.settled, DEADLINE, "a settled cluster")
     m = r.master()

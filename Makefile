@@ -111,6 +111,7 @@ bench: deps install
 	$(PYTHON) bench/run.py --agent $(OCF_ROOT)/resource.d/$(PROVIDER)/haproxy
 	$(PYTHON) bench/network.py
 	$(PYTHON) bench/galera.py
+	$(PYTHON) bench/replication.py
 
 # The seed's whole configuration on the 3-node namespace cluster (tools/demo.py).
 demo: deps install

@@ -41,7 +41,8 @@ DELETE FROM mysql.global_priv WHERE User='';
 CREATE USER '{MONITOR_USER}'@'localhost' IDENTIFIED BY '{MONITOR_PASSWORD}';
 GRANT ALL ON *.* TO '{MONITOR_USER}'@'localhost' WITH GRANT OPTION;
 CREATE USER '{REPL_USER}'@'%' IDENTIFIED BY '{REPL_PASSWORD}';
-GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR ON *.* TO '{REPL_USER}'@'%';
+GRANT REPLICATION SLAVE, REPLICATION CLIENT, SLAVE MONITOR, SELECT, RELOAD, LOCK TABLES,
+    SHOW VIEW, EVENT, TRIGGER ON *.* TO '{REPL_USER}'@'%';
 """
 
 
@@ -64,8 +65,15 @@ class ReplicaNode:
                            address=address, port=port, server_id=server_id)
 
     def prepare(self, extra_sql: str = "") -> None:
-        """A fresh datadir (1-2 s): install-db, then the users, with no binlog yet."""
-        shutil.rmtree(self.root, ignore_errors=True)
+        """A fresh datadir (1-2 s): install-db, then the users, with no binlog yet.
+        The root directory itself stays (a node may have it bind-mounted)."""
+        os.makedirs(self.root, exist_ok=True)
+        for name in os.listdir(self.root):
+            path = os.path.join(self.root, name)
+            if os.path.isdir(path) and not os.path.islink(path):
+                shutil.rmtree(path)
+            else:
+                os.remove(path)
         data = os.path.join(self.root, "data")
         os.makedirs(data)
         os.makedirs(os.path.join(self.root, "run"))

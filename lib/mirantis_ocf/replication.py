@@ -136,6 +136,71 @@ def follow(ctx: Context, local: str, user: str, password: str, master: Tuple[str
     _sql(ctx, local, user, password, timeout, statements)
 
 
+# what mariadb-dump needs on the master to seed a replica (besides the
+# REPLICATION SLAVE that replication itself needs)
+SEED_GRANTS = "SELECT, RELOAD, LOCK TABLES, SHOW VIEW, EVENT, TRIGGER, REPLICATION CLIENT"
+
+
+def seed(ctx: Context, local: str, user: str, password: str, master: Tuple[str, int],
+         repl_user: str, repl_password: str, timeout: float) -> Dict[int, Tuple[int, int]]:
+    """Copy the master's databases into this server, which holds no GTID
+    history: ``mariadb-dump --single-transaction --gtid --master-data`` from
+    the master, loaded here with ``sql_log_bin=0``.  Our binlog state then
+    becomes the dump's position, so that :func:`follow` replicates from
+    there, and a restart still knows where the copy ends.  Both clients read
+    their password from a 0600 option file, never from argv.  The position
+    the copy ends at; GenericError, with this server's GTID state untouched,
+    when the copy fails (a later start copies again)."""
+    dump = ctx.system.which("mariadb-dump") or ctx.system.which("mysqldump")
+    client = ctx.system.which("mariadb") or ctx.system.which("mysql")
+    if dump is None or client is None:
+        raise GenericError("an empty replica is seeded with mariadb-dump and mariadb "
+                           "(package mariadb-client): not found")
+    theirs = ctx.system.secret_file(_client_options(repl_user, repl_password))
+    try:
+        ours = ctx.system.secret_file(_client_options(user, password))
+        try:
+            got, put = ctx.system.pipe(
+                [dump, f"--defaults-extra-file={theirs}", f"--host={master[0]}",
+                 f"--port={master[1]}", "--all-databases",
+                 "--single-transaction", "--gtid", "--master-data=1", "--routines", "--events",
+                 "--triggers", "--hex-blob", "--flush-privileges"],
+                [client, f"--defaults-extra-file={ours}", f"--socket={local}", "--binary-mode",
+                 "--init-command=SET SESSION sql_log_bin=0"], timeout)
+        finally:
+            ctx.system.remove(ours)
+    finally:
+        ctx.system.remove(theirs)
+    if got.timed_out:
+        raise GenericError(f"the copy from {master[0]} did not finish within {timeout:.0f} s: "
+                           "raise the operation's timeout, or seed this node by hand")
+    if not got.ok:
+        line = got.first_line("rror") or got.first_line() or f"exit {got.rc}"
+        hint = f" (replication_user needs {SEED_GRANTS} on the master to seed a replica)" \
+            if "denied" in line else ""
+        raise GenericError(f"mariadb-dump from {master[0]} failed: {line[:200]}{hint}")
+    if not put.ok:
+        line = put.first_line("ERROR") or put.first_line() or f"exit {put.rc}"
+        raise GenericError(f"loading the copy from {master[0]} failed: {line[:200]}")
+    text = _sql(ctx, local, user, password, 10.0,
+                [("SELECT @@gtid_slave_pos AS pos", ())])[0][0].get("pos", "")
+    position = parse_position(text)
+    if not position:
+        raise GenericError(f"the copy from {master[0]} carries no GTID position ({text[:60]!r})")
+    # our binlog holds no transaction (we had no GTID history): start it
+    # at the copy's position, which is what we now hold
+    _sql(ctx, local, user, password, 10.0,
+         [("RESET MASTER", ()), ("SET GLOBAL gtid_binlog_state = %s", (text,))])
+    return position
+
+
+def _client_options(user: str, password: str) -> str:
+    """A [client] option group; values quoted and escaped as option files read them."""
+    def quoted(value: str) -> str:
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+    return f"[client]\nuser={quoted(user)}\npassword={quoted(password)}\n"
+
+
 def wait_connected(ctx: Context, local: str, user: str, password: str, seconds: float) -> State:
     """Wait, at most ``seconds``, for the IO thread to connect; the last state.
     GenericError when the master refuses our position (errant transactions)."""

@@ -111,6 +111,53 @@ class System:
             return CommandResult(tuple(argv), proc.returncode, out.read().decode(errors="replace"),
                                  err.read().decode(errors="replace"), timed_out)
 
+    def pipe(self, producer: Sequence[str], consumer: Sequence[str],
+             timeout: float) -> Tuple[CommandResult, CommandResult]:
+        """``producer | consumer``, without a shell, both killed past
+        ``timeout``: each one's result (stdout is the pipe: not kept)."""
+        import subprocess
+        import tempfile
+        env = command_env()
+        with tempfile.TemporaryFile() as err1, tempfile.TemporaryFile() as err2, \
+                tempfile.TemporaryFile() as out2:
+            try:
+                first = subprocess.Popen(list(producer), stdin=subprocess.DEVNULL,
+                                         stdout=subprocess.PIPE, stderr=err1, env=env, cwd="/",
+                                         close_fds=True)
+            except OSError as exc:
+                failed = CommandResult(tuple(producer), 127, "", f"{producer[0]}: {exc.strerror}")
+                return failed, CommandResult(tuple(consumer), 127, "", "not started")
+            try:
+                second = subprocess.Popen(list(consumer), stdin=first.stdout, stdout=out2,
+                                          stderr=err2, env=env, cwd="/", close_fds=True)
+            except OSError as exc:
+                first.kill()
+                first.wait()
+                return (CommandResult(tuple(producer), -9, "", "killed"),
+                        CommandResult(tuple(consumer), 127, "", f"{consumer[0]}: {exc.strerror}"))
+            finally:
+                assert first.stdout is not None
+                first.stdout.close()        # the consumer holds the pipe now
+            end = time.monotonic() + max(timeout, 0.1)
+            timed_out = False
+            for proc in (second, first):
+                try:
+                    proc.wait(timeout=max(end - time.monotonic(), 0.01))
+                except subprocess.TimeoutExpired:
+                    timed_out = True
+                    first.kill()
+                    second.kill()
+                    first.wait()
+                    second.wait()
+                    break
+            for f in (err1, err2, out2):
+                f.seek(0)
+            return (CommandResult(tuple(producer), first.returncode, "",
+                                  err1.read().decode(errors="replace"), timed_out),
+                    CommandResult(tuple(consumer), second.returncode,
+                                  out2.read().decode(errors="replace"),
+                                  err2.read().decode(errors="replace"), timed_out))
+
     def call(self, argv: Sequence[str], timeout: float, wait: bool = True) -> Optional[int]:
         """Run a short command for its exit status alone (no output kept),
         with ``os.posix_spawn``: none of :meth:`run`'s imports (subprocess,
@@ -315,6 +362,16 @@ class System:
             except OSError:
                 pass
             raise
+
+    def secret_file(self, text: str) -> str:
+        """A new file holding ``text``, mode 0600 from its creation (O_EXCL,
+        never through a link): a client's options with a password, so that
+        the password stays off the command line.  Remove it when done."""
+        import tempfile
+        fd, path = tempfile.mkstemp(prefix="mirantis-ocf-", suffix=".cnf")
+        with os.fdopen(fd, "w") as f:
+            f.write(text)
+        return path
 
     def remove(self, path: str) -> None:
         try:

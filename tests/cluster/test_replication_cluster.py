@@ -11,8 +11,9 @@ Measured times are printed (pytest -s); no test asserts on them.
 import os
 import subprocess
 import sys
+import threading
 import time
-from typing import Iterator, List
+from typing import Iterator, List, Set
 
 import pytest
 
@@ -209,3 +210,87 @@ def test_e_a_stale_replica_is_never_promoted(repl: Replication) -> None:
         time.sleep(1)
     if r.c.pgrep(stale, "mariadbd"):
         assert r.sql(stale, "SELECT @@read_only") == [["1"]]
+
+
+def test_f_an_empty_replica_is_seeded_from_the_master_under_writes(repl: Replication) -> None:
+    """A broken replica is rebuilt from nothing: its datadir wiped, the
+    master's binlogs purged (replaying them from the start is impossible),
+    and back it comes while the writer writes: copied from the master, then
+    replicating, with every row and no password on any command line."""
+    r = repl
+    for n in NODES:
+        r.c.exec(1, ["crm_attribute", "-N", f"node{n}", "-n", "standby", "-l", "reboot",
+                     "-D"], check=False)
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+    r.c.exec(1, ["crm_resource", "--wait", "--timeout", f"{DEADLINE}s"], check=False,
+             timeout=DEADLINE + 30)
+    r.c.wait_for(lambda: r.settled()[0] and r.roles().get("Unpromoted"), DEADLINE,
+                 "a master and a replica")
+    # the node that could not come back (test e's stale replica), else a replica
+    running = sum(r.roles().values(), [])
+    down = [n for n in NODES if f"node{n}" not in running]
+    victim = down[0] if down else NetnsCluster.number(r.roles()["Unpromoted"][-1])
+    r.c.exec(1, ["crm_attribute", "-N", f"node{victim}", "-n", "standby", "-l", "reboot",
+                 "-v", "on"])
+    r.c.wait_for(lambda: r.settled()[0] and f"node{victim}" not in sum(r.roles().values(), [])
+                 and not r.c.pgrep(victim, "mariadbd"), DEADLINE, f"node{victim} in standby")
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+    assert not r.c.pgrep(victim, "mariadbd")
+    node = r.nodes[victim]
+    node.prepare(extra_sql=WRITER_SQL)        # a new, empty datadir (still bind-mounted)
+    m = r.master()
+    r.sql(m, "FLUSH BINARY LOGS")
+
+    def purged() -> bool:     # a replica may still read the old file for a moment
+        r.sql(m, "PURGE BINARY LOGS BEFORE NOW() + INTERVAL 1 SECOND", check=False)
+        return len(r.sql(m, "SHOW BINARY LOGS")) == 1
+    r.c.wait_for(purged, 60, "the master's binlogs purged but the current one")
+    r.start_writer(n=[n for n in NODES if n != victim][0])
+    r.c.wait_for(lambda: len(r.acked()) > 30, 60, "the writer to write")
+    mark = len(r.pacemaker_log(victim))
+    from galera_env import MONITOR_PASSWORD
+    from replication_env import REPL_PASSWORD
+    secrets = (REPL_PASSWORD.encode(), MONITOR_PASSWORD.encode())
+    seen: List[str] = []            # every command line on the host that held a password
+    clients: Set[str] = set()       # the dump's and the load's command lines
+    done = threading.Event()
+
+    def watch_ps() -> None:
+        while not done.is_set():
+            for pid in os.listdir("/proc"):
+                try:
+                    with open(f"/proc/{pid}/cmdline", "rb") as f:
+                        line = f.read()
+                except OSError:
+                    continue
+                if any(s in line for s in secrets):
+                    seen.append(line.decode(errors="replace"))
+                if b"--defaults-extra-file" in line:
+                    clients.add(line.split(b"\0")[0].decode(errors="replace"))
+            time.sleep(0.005)
+    watcher = threading.Thread(target=watch_ps, daemon=True)
+    watcher.start()
+    t0 = time.monotonic()
+    r.c.exec(1, ["crm_attribute", "-N", f"node{victim}", "-n", "standby", "-l", "reboot", "-D"])
+    try:
+        r.c.wait_for(lambda: r.settled()[0] and f"node{victim}" in
+                     r.roles().get("Unpromoted", []), DEADLINE,
+                     f"node{victim} seeded, replicating")
+    finally:
+        done.set()
+        watcher.join()
+    timing("f. an empty replica: online -> seeded and replicating", time.monotonic() - t0)
+    time.sleep(1)
+    r.stop_writer()
+    m = r.master()
+    log = r.pacemaker_log(victim)[mark:]
+    assert "seeding it from" in log and "seeded from" in log, log[-3000:]
+    r.c.wait_for(lambda: r.ids(victim) == r.ids(m), 60, f"node{victim} to hold every row")
+    acked = {int(i) for i, _ in r.acked()}
+    assert acked <= r.ids(victim)
+    print(f"\nCOUNT f. seeded under the writer: {len(acked)} acknowledged, all on node{victim}")
+    print(f"COUNT f. the clients seen running: {sorted(clients)}; command lines "
+          f"holding a password: {len(seen)}")
+    assert seen == []
+    for secret in (REPL_PASSWORD, MONITOR_PASSWORD):
+        assert secret not in log

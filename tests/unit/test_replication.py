@@ -1,4 +1,6 @@
 """What mode=replication reads from a server (mirantis_ocf.replication), pure parts."""
+from typing import Dict, List, Optional, Sequence, Tuple
+
 import pytest
 
 from mirantis_ocf.promotion import MASTER, SLAVE
@@ -56,3 +58,64 @@ def test_a_probe_of_a_stopped_server_exits_7_without_importing_pymysql() -> None
                 if line.startswith("import time:")]
     assert "mirantis_ocf.runner" in imported
     assert not [m for m in imported if m.startswith("pymysql")]
+
+
+def test_seeding_keeps_the_passwords_in_0600_files_and_takes_the_copys_position() -> None:
+    """The argv and option files that seed() gives mariadb-dump and mariadb.
+    The System is faked here because this checks what is handed to the
+    clients; the cluster tier (test_f) runs the real copy between real servers."""
+    import io
+    import os
+    import stat
+
+    from mirantis_ocf.agent import Context
+    from mirantis_ocf.budget import Budget
+    from mirantis_ocf.log import Log
+    from mirantis_ocf.params import Params
+    from mirantis_ocf.replication import seed
+    from mirantis_ocf.system import CommandResult, System
+
+    password, repl_password = 'pw "with" \\ and space', "R3pl secret"
+
+    class Host(System):
+        def __init__(self) -> None:
+            super().__init__()
+            self.argvs: List[List[str]] = []
+            self.files: Dict[str, Tuple[int, str]] = {}
+            self.statements: List[Tuple[str, Sequence[object]]] = []
+
+        def which(self, name: str) -> Optional[str]:
+            return f"/usr/bin/{name}"
+
+        def pipe(self, producer, consumer, timeout):  # type: ignore[no-untyped-def]
+            for argv in (producer, consumer):
+                self.argvs.append(list(argv))
+                path = argv[1].split("=", 1)[1]
+                with open(path) as f:
+                    self.files[argv[0]] = (stat.S_IMODE(os.stat(path).st_mode), f.read())
+            return (CommandResult(tuple(producer), 0, "", ""),
+                    CommandResult(tuple(consumer), 0, "", ""))
+
+        def sql_rows(self, server, user, password, timeout, statements):  # type: ignore[no-untyped-def]
+            self.statements += list(statements)
+            return [[{"pos": "0-1-42"}]] * len(statements)
+
+    host = Host()
+    ctx = Context("start", "p_mysql", Params({}), False, 0, Budget(20, host.monotonic),
+                  Log("t", "t", {}, io.StringIO()), host, {})
+    assert seed(ctx, "/run/mysqld.sock", "monitor", password, ("10.0.0.1", 3306), "repl",
+                repl_password, 60) == {0: (1, 42)}
+    dump, load = host.argvs
+    assert dump[1].startswith("--defaults-extra-file=") and load[1].startswith(
+        "--defaults-extra-file=")                     # mariadb reads it only when first
+    assert "--single-transaction" in dump and "--gtid" in dump and "--master-data=1" in dump
+    assert "--init-command=SET SESSION sql_log_bin=0" in load
+    assert not [a for a in dump + load if "secret" in a or "space" in a]
+    assert host.files["/usr/bin/mariadb-dump"] == (
+        0o600, '[client]\nuser="repl"\npassword="R3pl secret"\n')
+    assert host.files["/usr/bin/mariadb"] == (
+        0o600, '[client]\nuser="monitor"\npassword="pw \\"with\\" \\\\ and space"\n')
+    for argv in (dump, load):
+        assert not os.path.exists(argv[1].split("=", 1)[1])     # removed after
+    assert host.statements[-2:] == [("RESET MASTER", ()),
+                                    ("SET GLOBAL gtid_binlog_state = %s", ("0-1-42",))]

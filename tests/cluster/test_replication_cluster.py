@@ -294,3 +294,50 @@ def test_f_an_empty_replica_is_seeded_from_the_master_under_writes(repl: Replica
     assert seen == []
     for secret in (REPL_PASSWORD, MONITOR_PASSWORD):
         assert secret not in log
+
+
+def sentinels(r: Replication, n: int) -> List[int]:
+    """node n's sentinels (python3 -m mirantis_ocf.sentinel ...)."""
+    found = []
+    for pid in r.c.pids(n):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"mirantis_ocf.sentinel" in argv[1:3]:
+            found.append(pid)
+    return found
+
+
+def test_g_the_sentinel_is_silent_in_maintenance_and_ends_with_the_resource(
+        repl: Replication) -> None:
+    """The sentinel reports a dead server at once (tests b and c), but
+    never while Pacemaker would not act on a monitor, and no sentinel
+    outlives the resource's stop."""
+    r = repl
+    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+                 DEADLINE, "one master and two replicas")
+    for n in NODES:
+        r.c.wait_for(lambda: len(sentinels(r, n)) == 1, 30, f"a sentinel on node{n}")
+    m = r.master()
+    watcher = sentinels(r, m)[0]
+    mark = len(r.pacemaker_log(m))
+    r.c.exec(1, ["crm", "configure", "property", "maintenance-mode=true"], timeout=60)
+    r.c.wait_for(lambda: all(res.get("managed") == "false"
+                             for res in r.c.crm_mon_xml(1).iter("resource")),
+                 60, "every resource unmanaged")
+    os.kill(r.c.pgrep(m, "mariadbd")[0], 9)
+    r.c.wait_for(lambda: not os.path.exists(f"/proc/{watcher}"), 30, "the sentinel to exit")
+    log = r.pacemaker_log(m)[mark:]
+    assert "not reported: the cluster is in maintenance mode" in log, log[-2000:]
+    failures = [f.get("op_key", "") for f in r.c.crm_mon_xml(1).iter("failure")]
+    assert not [f for f in failures if "asyncmon" in f], failures
+    r.c.exec(1, ["crm", "configure", "property", "maintenance-mode=false"], timeout=60)
+    r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
+    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+                 DEADLINE, "one master and two replicas again")
+    r.c.exec(1, ["crm", "configure", "property", "stop-all-resources=true"], timeout=60)
+    r.c.wait_for(lambda: not r.roles(), DEADLINE, "mysql to stop everywhere")
+    assert [sentinels(r, n) for n in NODES] == [[], [], []]
+    assert not any(os.path.exists(f"{r.nodes[n].root}/run/mysqld.pid.sentinel") for n in NODES)

@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
 # exit codes of the command-line tool, one per kind of failure
 EXIT_OK, EXIT_ERROR, EXIT_USAGE, EXIT_AUTH, EXIT_UNREACHABLE, EXIT_PARTIAL = 0, 1, 2, 3, 4, 5
+EXIT_ALIVE = 6          # an old agent still alive when the wait ended
 RETRY_STATUS = (502, 503, 504)
 
 
@@ -325,6 +326,18 @@ class Session:
 
     def remove_l3_router(self, agent_id: str, router_id: str) -> None:
         self.call("DELETE", f"/agents/{agent_id}/l3-routers/{router_id}")
+
+    def agent(self, agent_id: str) -> Dict[str, Any]:
+        """One agent's record, read now."""
+        answer = self.call("GET", f"/agents/{agent_id}")
+        record = answer.get("agent") if isinstance(answer, dict) else None
+        if not isinstance(record, dict):
+            raise APIError("answer", f"GET /v2.0/agents/{agent_id}: no agent")
+        return record
+
+    def routers(self) -> List[Dict[str, Any]]:
+        """Every router (an admin sees all projects'), with what says how it is scheduled."""
+        return self._listing("GET", "/routers?fields=id&fields=distributed&fields=ha", "routers")
 
     def delete_agent(self, agent_id: str) -> None:
         self.call("DELETE", f"/agents/{agent_id}")

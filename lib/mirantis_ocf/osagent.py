@@ -47,6 +47,8 @@ START_SETTLE = 10.0
 # TERM to KILL, for what runs inside a dead agent's namespaces
 NAMESPACE_GRACE = 3.0
 DEFAULT_RSCTMP = "/run/resource-agents"
+# the longest reschedule_wait, as q-agent-cleanup --wait accepts it
+MAX_WAIT = 86400
 
 
 def no_blank(value: object) -> Optional[str]:
@@ -446,14 +448,20 @@ def _spawn_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
     ctx.system.ensure_dir(os.path.dirname(openrc), 0, 0)
     quoted = {k: "'" + str(v).replace("'", "'\\''") + "'" for k, v in (
         ("OS_USERNAME", p.username), ("OS_PASSWORD", p.password),
-        ("OS_PROJECT_NAME", p.tenant), ("OS_TENANT_NAME", p.tenant), ("OS_AUTH_URL", p.os_auth_url))}
+        ("OS_PROJECT_NAME", p.tenant), ("OS_TENANT_NAME", p.tenant), ("OS_AUTH_URL", p.os_auth_url),
+        ("OS_REGION_NAME", p.region)) if v or k != "OS_REGION_NAME"}
     ctx.system.write_text(openrc, "".join(f"export {k}={v}\n" for k, v in quoted.items()), 0o600)
     host = agent.config_value(ctx, "DEFAULT", "host").get("host") or ctx.system.hostname()
     lib = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    instance = ctx.instance or agent.name
     argv = [sys.executable or "/usr/bin/python3", "-m", "mirantis_ocf.reschedule",
             "--agent", kind, "--reschedule", "--remove-dead", "--host", host,
             "--auth-config", openrc, "--wait", str(p.reschedule_wait),
-            "--endpoint-type", str(p.endpoint_type), "--instance", ctx.instance or agent.name]
+            "--endpoint-type", str(p.endpoint_type), "--instance", instance,
+            "--attribute", f"{instance.split(':', 1)[0]}-reschedule"]
+    hosts = drained_hosts(ctx)
+    if hosts:
+        argv += ["--hosts", ",".join(hosts)]
     log = os.path.join(os.path.dirname(str(p.log_file)), "rescheduling.log")
     pid = ctx.system.spawn(argv, log_path=log, env={"PYTHONPATH": lib})
     ctx.log.info(f"rescheduling {RESOURCES[kind]} of dead agents in the background "
@@ -461,6 +469,28 @@ def _spawn_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
 
 
 RESOURCES = {"dhcp": "the networks", "l3": "the routers"}
+ANY_HOST = "*"
+
+
+def drained_hosts(ctx: Context) -> List[str]:
+    """The hosts whose dead agents the rescheduling drains: reschedule_hosts,
+    else this cluster's Corosync node names; [] for any host (``*``, or no
+    node list to be had, which the log says)."""
+    text = str(ctx.params.reschedule_hosts).strip()
+    if text == ANY_HOST:
+        return []
+    if text:
+        return sorted({h for h in text.replace(",", " ").split() if h})
+    from .cluster import CrmCluster
+    try:
+        nodes = CrmCluster(ctx).membership().nodes
+    except GenericError as exc:
+        nodes = ()
+        ctx.log.warning(f"the cluster's node list: {exc.reason}")
+    if not nodes:
+        ctx.log.warning("no Corosync node list: the rescheduling drains dead agents on any "
+                        "host (set reschedule_hosts)")
+    return sorted(nodes)
 
 
 def rescheduling_params(project: str) -> Tuple[Param, ...]:
@@ -472,13 +502,25 @@ def rescheduling_params(project: str) -> Tuple[Param, ...]:
                        "with the credentials above, and delete the dead agents (dhcp: only when "
                        "something moved). It runs detached: start never waits for the API."),
         Param("reschedule_wait", "How long the rescheduling may poll", type=Type.INTEGER,
-              default=150, checks=(lambda v: None if int(v) >= 1 else "must be at least 1",),
+              default=150, checks=(lambda v: None if 1 <= int(v) <= MAX_WAIT
+                                   else f"must be from 1 to {MAX_WAIT} (a day)",),
               longdesc="Seconds the background rescheduling keeps polling for neutron-server "
                        "to declare the old agent dead (its agent_down_time) and this one alive."),
         Param("endpoint_type", "Which network endpoint of the catalogue", default="public",
               checks=(lambda v: None if v in ("public", "internal", "admin")
                       else "must be public, internal or admin",),
               longdesc="The interface of the network endpoint in Keystone's catalogue."),
+        Param("region", "Which region's network endpoint", default="", checks=(one_line,),
+              longdesc="The region of the network endpoint in Keystone's catalogue (what "
+                       "OS_REGION_NAME says in an openrc).  Empty: the first network "
+                       "endpoint of endpoint_type, whatever its region."),
+        Param("reschedule_hosts", "Whose dead agents are drained", default="",
+              checks=(one_line,),
+              longdesc="The hosts (as the agents report them, compared without their "
+                       "domains) whose dead agents the rescheduling drains and deletes.  "
+                       "Empty: this cluster's Corosync node names, so that network nodes "
+                       "outside the cluster are left to their own.  \"*\": every dead "
+                       "agent of the type in the cloud (Fuel's behaviour)."),
     )
 
 

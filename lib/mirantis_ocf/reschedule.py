@@ -16,16 +16,17 @@ reported with an exit code.
 - :func:`main` is the command-line tool, ``q-agent-cleanup``.
 
 Exit codes: 0 done (or nothing to do), 1 an API error, 2 usage, 3 Keystone
-refused the credentials, 4 the API was unreachable within the time, 5 some
-moves failed.
+refused the credentials, 4 the API was unreachable within the time (or the
+local agent never came alive), 5 some moves failed, 6 an old agent was
+still alive when the wait ended (nothing moved from it).
 """
 from __future__ import annotations
 
 import os
 import sys
 
-from .neutron import (EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE, EXIT_USAGE,
-                      APIError, Session)
+from .neutron import (EXIT_ALIVE, EXIT_ERROR, EXIT_OK, EXIT_PARTIAL, EXIT_UNREACHABLE,
+                      EXIT_USAGE, APIError, Session)
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -68,46 +69,82 @@ class Plan:
                f"delete={[a['id'] for a in self.delete]})"
 
 
+def short(host: object) -> str:
+    """A host name without its domain: Corosync's node names and the agents'
+    hosts may be written one with it, the other without."""
+    return str(host).split(".", 1)[0]
+
+
 def plan(kind: str, agents: Sequence[Mapping[str, Any]], hosted: Mapping[str, Sequence[str]],
-         local_host: str, remove_dead: bool) -> Plan:
+         local_host: str, remove_dead: bool, unbound: Sequence[str] = (),
+         hosts: Optional[Set[str]] = None) -> Plan:
     """Decide one pass.
 
     ``agents``: this type's agents (id, host, alive); ``hosted``: agent id ->
-    the ids of the networks (dhcp) or routers (l3) bound to it.  The target
-    is the live agent on ``local_host`` (the one Pacemaker just started),
-    else the first live one by host name.  Everything bound to a dead agent
-    and to no live agent moves to the target.  Dead agents are deleted when
-    ``remove_dead``; for dhcp only if something moved, as Fuel did.
+    the ids of the networks (dhcp) or routers (l3) bound to it; ``unbound``:
+    the routers bound to no agent (an earlier move that removed one and
+    could not add it), which move too.  Only an agent that Neutron says is
+    dead (``alive`` false; a record without it is neither) is drained, and,
+    when ``hosts`` is given, only one on those hosts (this cluster's nodes,
+    compared without their domains).  The target is the live agent on
+    ``local_host`` (the one Pacemaker just started), else the first live one
+    by host name.  Everything bound to a drained agent and to no live agent
+    moves to the target.  Drained agents are deleted when ``remove_dead``;
+    for dhcp only if something moved, as Fuel did.
     """
     # an agent disabled by the operator (admin_state_up false) neither serves nor receives
-    alive = sorted((dict(a) for a in agents if a.get("alive") and a.get("admin_state_up", True)),
-                   key=lambda a: str(a.get("host")))
-    dead = sorted((dict(a) for a in agents if not a.get("alive")), key=lambda a: str(a.get("host")))
-    if not dead:
-        return Plan(None, [], [], f"no dead {AGENT_TYPES[kind]}")
+    alive = sorted((dict(a) for a in agents if a.get("alive") is True
+                    and a.get("admin_state_up", True)), key=lambda a: str(a.get("host")))
+    dead = sorted((dict(a) for a in agents if a.get("alive") is False),
+                  key=lambda a: str(a.get("host")))
+    elsewhere = [a for a in dead if hosts is not None and short(a.get("host")) not in hosts]
+    dead = [a for a in dead if a not in elsewhere]
+    outside = (f"; {len(elsewhere)} dead agent(s) on hosts outside this cluster left alone "
+               f"({', '.join(sorted({str(a.get('host')) for a in elsewhere}))})"
+               if elsewhere else "")
+    served = {r for a in alive for r in hosted.get(a["id"], ())}
+    orphans = [r for r in unbound if r not in served] if kind == "l3" else []
+    if not dead and not orphans:
+        return Plan(None, [], [], f"no dead {AGENT_TYPES[kind]}" + outside)
     local = [a for a in alive if a.get("host") == local_host]
     target = local[0] if local else (alive[0] if alive else None)
     if target is None:
-        return Plan(None, [], [], f"no live {AGENT_TYPES[kind]} to move to")
-    served = {r for a in alive for r in hosted.get(a["id"], ())}
+        return Plan(None, [], [], f"no live {AGENT_TYPES[kind]} to move to" + outside)
     moves: List[Tuple[str, str]] = []
     for agent in dead:
         for resource in hosted.get(agent["id"], ()):
             if resource not in served and all(resource != m[0] for m in moves):
                 moves.append((resource, agent["id"]))
+    for resource in orphans:                # "": bound to no agent, nothing to remove
+        if all(resource != m[0] for m in moves):
+            moves.append((resource, ""))
     delete = list(dead) if remove_dead and (kind == "l3" or moves) else []
-    note = (f"{len(moves)} {RESOURCE[kind]}(s) of {len(dead)} dead agent(s) to "
-            f"{target.get('host')}" if moves else f"nothing bound to the {len(dead)} dead agent(s)")
+    note = (f"{len(moves)} {RESOURCE[kind]}(s) of {len(dead)} dead agent(s)"
+            + (f" ({len(orphans)} bound to no agent)" if orphans else "")
+            + f" to {target.get('host')}" if moves
+            else f"nothing bound to the {len(dead)} dead agent(s)") + outside
     return Plan(target, moves, delete, note)
 
 
+# a router removed from its dead agent is added again this many times
+# (session.pause apart) before the move counts as failed
+ADD_ATTEMPTS = 3
+
+
 def execute(kind: str, session: Session, p: Plan, dry_run: bool,
-            say: Callable[[str], None]) -> int:
+            say: Callable[[str], None], stopping: Callable[[], bool] = lambda: False,
+            done: Optional[List[str]] = None) -> int:
     """Carry a plan out (or, dry, only say it); the number of steps that failed.
 
     A 409 on an add counts as done only if the API then lists the target
-    among the resource's agents.  The dead agents are kept when a move
-    failed: what they still hold says what is left to do."""
+    among the resource's agents.  A legacy router has one agent, so Neutron
+    refuses to add it before it is removed from the dead one: an add that
+    fails then is tried again, and a router left bound to no agent is work
+    for the next pass (:func:`plan`'s ``unbound``), never forgotten.  The
+    dead agents are kept when a move failed (what they still hold says what
+    is left to do), and each is read again just before its deletion: one
+    that came back meanwhile is kept.  ``stopping`` (SIGTERM) is checked
+    between two moves, never inside one.  ``done`` receives what moved."""
     failed = 0
     target: Dict[str, Any] = p.target or {}
 
@@ -116,7 +153,11 @@ def execute(kind: str, session: Session, p: Plan, dry_run: bool,
             session.l3_agents_of(resource)
         return any(a["id"] == target["id"] for a in agents)
 
-    for resource, dead_id in p.moves:
+    for number, (resource, dead_id) in enumerate(p.moves):
+        if stopping():
+            say(f"stopping (SIGTERM): {len(p.moves) - number} {RESOURCE[kind]}(s) left "
+                "where they are, for the next run")
+            return failed + len(p.moves) - number
         steps: List[Tuple[str, str, Callable[[], None]]]
         add = ("add", f"add {RESOURCE[kind]} {resource} to the {AGENT_TYPES[kind]} on "
                       f"{target.get('host')}",
@@ -126,30 +167,30 @@ def execute(kind: str, session: Session, p: Plan, dry_run: bool,
                   (lambda: session.remove_dhcp_network(dead_id, resource)) if kind == "dhcp"
                   else (lambda: session.remove_l3_router(dead_id, resource)))
         # dhcp: a network may have several agents, add first; a legacy router
-        # has one: unbind it first (left unbound if the add fails, a live l3
-        # agent's sync takes it)
-        steps = [add, remove] if kind == "dhcp" else [remove, add]
+        # has one: unbind it first, then add it, again if need be
+        if not dead_id:
+            steps = [add]
+        else:
+            steps = [add, remove] if kind == "dhcp" else [remove, add]
+        removed = False
         for step, what, call in steps:
             if dry_run:
                 say(f"would {what}")
                 continue
-            try:
-                call()
-                say(what)
+            attempts = ADD_ATTEMPTS if step == "add" and (removed or not dead_id) else 1
+            ok, error = _step(session, step, what, call, attempts, resource, hosted_by_target,
+                              say)
+            if ok:
+                removed = removed or step == "remove"
                 continue
-            except APIError as exc:
-                error = exc
-            try:
-                done = (step == "remove" and error.status == 404) or \
-                    (step == "add" and error.status == 409 and hosted_by_target(resource))
-            except APIError as exc:
-                done, error = False, exc
-            if done:
-                say(f"{what}: already done ({error})")
-                continue
-            say(f"FAILED to {what}: {error}")
+            say(f"FAILED to {what}: {error}" + (
+                f" ({RESOURCE[kind]} {resource} is bound to no agent: the next pass adds it)"
+                if step == "add" and (removed or not dead_id) else ""))
             failed += 1
             break
+        else:
+            if done is not None and not dry_run:
+                done.append(resource)
     if failed and p.delete:
         say(f"keeping the {len(p.delete)} dead agent(s): {failed} move(s) failed")
         return failed
@@ -159,6 +200,11 @@ def execute(kind: str, session: Session, p: Plan, dry_run: bool,
             say(f"would {what}")
             continue
         try:
+            now = session.agent(agent["id"])
+            if now.get("alive") is not False:
+                say(f"keeping {AGENT_TYPES[kind]} {agent['id']} (host {agent.get('host')}): "
+                    "it is alive again")
+                continue
             session.delete_agent(agent["id"])
             say(what)
         except APIError as exc:
@@ -169,6 +215,33 @@ def execute(kind: str, session: Session, p: Plan, dry_run: bool,
     return failed
 
 
+def _step(session: Session, step: str, what: str, call: Callable[[], None], attempts: int,
+          resource: str, hosted_by_target: Callable[[str], bool],
+          say: Callable[[str], None]) -> Tuple[bool, Optional[APIError]]:
+    """One add or remove, ``attempts`` times at most: (done, the last error)."""
+    error: Optional[APIError] = None
+    for attempt in range(1, attempts + 1):
+        try:
+            call()
+            say(what)
+            return True, None
+        except APIError as exc:
+            error = exc
+        try:
+            if (step == "remove" and error.status == 404) or \
+                    (step == "add" and error.status == 409 and hosted_by_target(resource)):
+                say(f"{what}: already done ({error})")
+                return True, None
+        except APIError as exc:
+            error = exc
+        if attempt < attempts and session.deadline - session.clock() > session.pause:
+            say(f"{what}: {error}; trying again ({attempt}/{attempts})")
+            session.sleep(session.pause)
+        else:
+            break
+    return False, error
+
+
 def hosted_by(kind: str, session: Session, agents: Sequence[Mapping[str, Any]]) -> Dict[str, List[str]]:
     found = {}
     for agent in agents:
@@ -177,32 +250,72 @@ def hosted_by(kind: str, session: Session, agents: Sequence[Mapping[str, Any]]) 
     return found
 
 
+def unbound_routers(session: Session, hosted: Mapping[str, Sequence[str]]) -> List[str]:
+    """The centralised routers that no L3 agent hosts.  A distributed
+    router without a gateway has no SNAT agent, rightly, and an HA router
+    is Neutron's own to schedule: neither is counted."""
+    bound = {r for rs_ in hosted.values() for r in rs_}
+    found = []
+    try:
+        routers = session.routers()
+    except APIError as exc:
+        if exc.kind != "http":          # unreachable, refused: the pass fails as others do
+            raise
+        session.log(f"cannot list the routers ({exc}): those bound to no agent are not seen")
+        return []
+    for router in routers:
+        if router.get("distributed") is True or router.get("ha") is True:
+            continue
+        if str(router["id"]) not in bound:
+            found.append(str(router["id"]))
+    return sorted(found)
+
+
 def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run: bool,
-        interval: float, say: Callable[[str], None], move_time: float = 300.0) -> int:
+        interval: float, say: Callable[[str], None], move_time: float = 300.0,
+        hosts: Optional[Set[str]] = None, stopping: Callable[[], bool] = lambda: False,
+        done: Optional[List[str]] = None) -> int:
     """Pass after pass until the local agent is alive and every other agent
     of its type is dead and handled, or the session's deadline.
 
     The deadline bounds the waiting (for the server to declare the old agent
-    dead, 75 s by default in Neutron).  Carrying a plan out has its own
-    bound, ``move_time`` from the start of the moves: hundreds of routers
-    must not be cut short because the wait used most of the deadline."""
+    dead, 75 s by default in Neutron).  Carrying plans out has its own
+    bound, ``move_time`` from the start of the first moves: hundreds of
+    routers must not be cut short because the wait used most of the
+    deadline, and a move that failed is planned again, pass after pass,
+    within it.  An old agent still alive when the wait ends is an error
+    (EXIT_ALIVE): nothing moved from it."""
     polling_until = session.deadline
+    moving_until: Optional[float] = None
     passes = 0
     while True:
         passes += 1
+        if stopping():
+            say(f"stopping (SIGTERM) after {passes - 1} pass(es)")
+            return EXIT_OK
         agents = [a for a in session.agents(agent_type=AGENT_TYPES[kind]) if hosting(kind, a)]
-        mine = [a for a in agents if a.get("host") == local_host and a.get("alive")]
-        others = [a for a in agents if a.get("host") != local_host and a.get("alive")]
+        mine = [a for a in agents if a.get("host") == local_host and a.get("alive") is True]
+        others = [a for a in agents if a.get("host") != local_host and a.get("alive") is True
+                  and (hosts is None or short(a.get("host")) in hosts)]
         if mine or dry_run:
-            p = plan(kind, agents, hosted_by(kind, session, agents), local_host, remove_dead)
+            hosted = hosted_by(kind, session, agents)
+            unbound = unbound_routers(session, hosted) if kind == "l3" else []
+            p = plan(kind, agents, hosted, local_host, remove_dead, unbound, hosts)
             say(("dry run: " if dry_run else "") + p.note)
-            session.deadline = max(polling_until, session.clock() + move_time)
+            if moving_until is None and p.moves:
+                moving_until = session.clock() + move_time
+            session.deadline = max(polling_until, moving_until or 0.0)
             try:
-                failed = execute(kind, session, p, dry_run, say)
+                failed = execute(kind, session, p, dry_run, say, stopping, done)
             finally:
                 session.deadline = polling_until
             if failed:
-                return EXIT_PARTIAL
+                if stopping() or moving_until is None \
+                        or moving_until - session.clock() < interval:
+                    return EXIT_PARTIAL
+                say(f"{failed} step(s) failed: planning again in {interval:g}s")
+                session.sleep(interval)
+                continue
             if dry_run or not others:
                 return EXIT_OK
             reason = f"live {AGENT_TYPES[kind]}(s) on {', '.join(str(a.get('host')) for a in others)}"
@@ -210,7 +323,7 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
             reason = f"no live {AGENT_TYPES[kind]} on {local_host} yet"
         if polling_until - session.clock() < interval:
             say(f"stopping after {passes} pass(es): {reason}")
-            return EXIT_OK if mine else EXIT_UNREACHABLE
+            return EXIT_ALIVE if mine else EXIT_UNREACHABLE
         if passes == 1:
             say(f"waiting: {reason}")
         session.sleep(interval)
@@ -398,7 +511,7 @@ def parser() -> Any:
                "OS_USER_DOMAIN_NAME or _ID, OS_PROJECT_DOMAIN_NAME or _ID; default: the "
                "default domain); never from the command line. Exit codes: 0 done or nothing to do, 1 API error, 2 usage, 3 credentials "
                "refused, 4 API unreachable or the local agent never came alive, 5 some moves "
-               "failed.")
+               "failed, 6 an old agent was still alive when the wait ended.")
     ap.add_argument("-a", "--agent", required=True, choices=sorted(AGENT_TYPES),
                     help="the agent type")
     ap.add_argument("--reschedule", action="store_true",
@@ -420,7 +533,15 @@ def parser() -> Any:
     ap.add_argument("--retries", type=count, default=5, help="retries of one API call")
     ap.add_argument("--sleep", type=seconds, default=2.0, help="seconds between two retries")
     ap.add_argument("--endpoint-type", default="public", choices=("public", "internal", "admin"))
-    ap.add_argument("--region", default="")
+    ap.add_argument("--region", default="",
+                    help="the region of the network endpoint (default: OS_REGION_NAME, from "
+                         "--auth-config or the environment; none: the first one)")
+    ap.add_argument("--hosts", default="",
+                    help="comma-separated: drain only the dead agents on these hosts "
+                         "(compared without their domains; default: on any host)")
+    ap.add_argument("--attribute", default="",
+                    help="a transient node attribute (attrd_updater) that receives the outcome, "
+                         "for crm_mon -A")
     ap.add_argument("--ovsdb", default="", help="ovs-vsctl --db (default: its own)")
     ap.add_argument("-n", "--dry-run", "--noop", action="store_true",
                     help="print what would be done, change nothing")
@@ -445,6 +566,12 @@ def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, st
     if args.log:
         environ["HA_LOGFILE"] = args.log
     log = Log("q-agent-cleanup", args.instance or args.agent, environ)
+    # Pacemaker's stop sends TERM: the move in progress is finished, no
+    # other begins (a router is never left between two agents)
+    import signal
+    terms: List[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, frame: terms.append(signum))
+    args.stopping = lambda: bool(terms)
     # under Pacemaker (its HA_logfacility or HA_LOGFILE) the messages go to its log
     interactive = not (log.facility or log.logfile)
 
@@ -453,11 +580,40 @@ def main(argv: Optional[Sequence[str]] = None, environ: Optional[Mapping[str, st
             print(log.redact(msg), flush=True)
         else:
             log.info(msg)
+    args.done = []
     try:
-        return _main(args, environ, log, say)
+        code = _main(args, environ, log, say)
     except Exception as exc:    # never a traceback: one line, and the exit code of an error
         say(f"error: unexpected {type(exc).__name__}: {exc}")
-        return EXIT_ERROR
+        code = EXIT_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    if args.reschedule and not args.dry_run:
+        outcome(args, code, log)
+    return code
+
+
+OUTCOMES = {EXIT_OK: "done", EXIT_ERROR: "failed: API error", EXIT_USAGE: "failed: usage",
+            3: "failed: credentials refused", EXIT_UNREACHABLE: "failed: API unreachable or "
+            "no live local agent", EXIT_PARTIAL: "failed: some moves failed",
+            EXIT_ALIVE: "failed: the old agent is still alive"}
+
+
+def outcome(args: Any, code: int, log: Any) -> None:
+    """Say where an operator looks how it ended: a warning in the cluster's
+    log when it failed, and the --attribute node attribute (crm_mon -A)."""
+    moved = len(args.done)
+    what = RESOURCE[args.agent] + ("s" if moved != 1 else "")
+    text = f"moved {moved} {what}" if code == EXIT_OK else \
+        f"{OUTCOMES.get(code, 'failed')} (exit {code}), moved {moved} {what}, see the log"
+    if code != EXIT_OK:
+        log.warning(f"rescheduling: {text}")
+    else:
+        log.info(f"rescheduling: {text}")
+    if args.attribute:
+        from .system import System
+        if System().call(["attrd_updater", "-n", args.attribute, "-U", text], timeout=10) != 0:
+            log.warning(f"rescheduling: cannot set the node attribute {args.attribute}")
 
 
 def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], None]) -> int:
@@ -486,7 +642,8 @@ def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], Non
         session = Session(creds["OS_AUTH_URL"], creds["OS_USERNAME"], creds["OS_PASSWORD"],
                           project, deadline=time.monotonic() + max(args.wait, 1.0),
                           retries=args.retries, pause=args.sleep, interface=args.endpoint_type,
-                          region=args.region, user_domain=domain(creds, "USER"),
+                          region=args.region or creds.get("OS_REGION_NAME", ""),
+                          user_domain=domain(creds, "USER"),
                           project_domain=domain(creds, "PROJECT"), log=say)
     if args.cleanup_ports:
         from .system import System
@@ -503,8 +660,10 @@ def _main(args: Any, environ: Dict[str, str], log: Any, say: Callable[[str], Non
         say(problem)
         return EXIT_USAGE
     try:
+        hosts = {short(h) for h in args.hosts.split(",") if h.strip()} or None
         result = run(args.agent, session, host, args.remove_dead, args.dry_run,
-                     args.interval, say, move_time=args.move_time)
+                     args.interval, say, move_time=args.move_time, hosts=hosts,
+                     stopping=args.stopping, done=args.done)
     except APIError as exc:
         say(f"error: {exc}")
         return exc.exit_code

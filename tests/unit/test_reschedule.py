@@ -385,14 +385,28 @@ def test_dvr_compute_l3_agents_are_left_alone() -> None:
 class Recorder:
     """A Session stand-in for execute(): answers as scripted, records the calls."""
 
-    def __init__(self, add_status: int = 0, hosts: List[str] = ()) -> None:  # type: ignore[assignment]
+    def __init__(self, add_status: int = 0, hosts: List[str] = (),  # type: ignore[assignment]
+                 fail_adds: int = 1000, alive_again: Tuple[str, ...] = ()) -> None:
         self.calls: List[str] = []
         self.add_status = add_status
         self.hosts = list(hosts)
+        self.fail_adds = fail_adds          # how many adds fail before they pass
+        self.alive_again = alive_again      # agents alive when read just before deletion
+        self.now, self.deadline, self.pause = 0.0, 100.0, 1.0
+
+    def clock(self) -> float:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.now += seconds
+
+    def agent(self, agent_id: str) -> Dict[str, Any]:
+        return {"id": agent_id, "alive": agent_id in self.alive_again}
 
     def _maybe_fail(self, what: str) -> None:
         self.calls.append(what)
-        if what.startswith("add") and self.add_status:
+        if what.startswith("add") and self.add_status and self.fail_adds > 0:
+            self.fail_adds -= 1
             raise APIError("http", f"HTTP {self.add_status}", self.add_status)
 
     def add_l3_router(self, agent_id: str, router_id: str) -> None:
@@ -412,11 +426,13 @@ def test_a_failed_or_refused_router_move_keeps_the_dead_agent() -> None:
     agents = [agent("dead", "ctl-1", False), agent("live", "ctl-2", True)]
     p = rs.plan("l3", agents, {"dead": ["r1"], "live": []}, "ctl-2", True)
     said: List[str] = []
-    for status, hosts in ((404, []), (409, [])):        # gone, or a real conflict
+    for status, hosts in ((404, []), (409, []), (500, [])):   # gone, a real conflict, a fault
         s = Recorder(status, hosts)
         assert rs.execute("l3", s, p, False, said.append) == 1       # type: ignore[arg-type]
-        assert s.calls == ["remove r1 dead", "add r1 live"]           # no delete
+        # removed, then added again and again: never a delete of the dead agent
+        assert s.calls == ["remove r1 dead"] + ["add r1 live"] * rs.ADD_ATTEMPTS
         assert said[-1] == "keeping the 1 dead agent(s): 1 move(s) failed"
+        assert "is bound to no agent: the next pass adds it" in said[-2]
     s = Recorder(409, ["live"])                           # already there: done
     assert rs.execute("l3", s, p, False, said.append) == 0           # type: ignore[arg-type]
     assert s.calls[-1] == "delete dead" and "already done" in said[-2]
@@ -470,6 +486,10 @@ class SlowAPI:
         self._tick()
         self.deleted.append(agent_id)
 
+    def agent(self, agent_id: str) -> Dict[str, Any]:
+        self._tick()
+        return {"id": agent_id, "alive": agent_id == "live"}
+
 
 def test_the_moves_have_their_own_time_after_a_long_wait() -> None:
     """The wait for the old agent's death may use most of --wait: 100
@@ -506,3 +526,95 @@ def test_the_openrc_domains_reach_keystone(fake_api: str) -> None:
     assert rs.domain({}, "USER") is None                 # unsaid: Keystone's "default"
     session(fake_api).agents()
     assert Fake.last_auth["auth"]["scope"]["project"]["domain"] == {"id": "default"}
+
+
+# --- issue 14: never a router lost, "dead" means dead, only this cluster's hosts -----
+
+def test_only_an_agent_that_neutron_says_is_dead_is_drained() -> None:
+    unknown = {"id": "u", "host": "ctl-1"}                      # no "alive" at all
+    agents = [unknown, agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"u": ["r1"], "live": []}, "ctl-2", True)
+    assert (p.moves, p.delete) == ([], [])
+
+
+def test_only_dead_agents_on_this_clusters_hosts_are_drained() -> None:
+    agents = [agent("here", "node-1.example.net", False), agent("far", "compute-7", False),
+              agent("live", "node-2", True)]
+    hosted = {"here": ["r1"], "far": ["r2"], "live": []}
+    p = rs.plan("l3", agents, hosted, "node-2", True, hosts={"node-1", "node-2"})
+    assert p.moves == [("r1", "here")] and [a["id"] for a in p.delete] == ["here"]
+    assert "outside this cluster left alone (compute-7)" in p.note
+    everywhere = rs.plan("l3", agents, hosted, "node-2", True)     # the old, cloud-wide way
+    assert sorted(p for p, _ in everywhere.moves) == ["r1", "r2"]
+
+
+def test_a_router_bound_to_no_agent_is_work_to_do() -> None:
+    agents = [agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"live": ["r2"]}, "ctl-2", True, unbound=["r1", "r2"])
+    assert p.moves == [("r1", "")]                  # r2 is served
+    s = Recorder()
+    said: List[str] = []
+    assert rs.execute("l3", s, p, False, said.append) == 0     # type: ignore[arg-type]
+    assert s.calls == ["add r1 live"]                           # nothing to remove
+    assert rs.plan("dhcp", agents, {"live": []}, "ctl-2", True, unbound=["n1"]).moves == []
+
+
+def test_an_add_that_fails_once_is_tried_again_and_the_router_lands() -> None:
+    agents = [agent("dead", "ctl-1", False), agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"dead": ["r1"], "live": []}, "ctl-2", True)
+    s = Recorder(500, fail_adds=1)
+    done: List[str] = []
+    assert rs.execute("l3", s, p, False, lambda m: None, done=done) == 0   # type: ignore[arg-type]
+    assert s.calls == ["remove r1 dead", "add r1 live", "add r1 live", "delete dead"]
+    assert done == ["r1"]
+
+
+def test_an_agent_alive_again_before_its_deletion_is_kept() -> None:
+    agents = [agent("dead", "ctl-1", False), agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"dead": [], "live": []}, "ctl-2", True)
+    s = Recorder(alive_again=("dead",))
+    said: List[str] = []
+    assert rs.execute("l3", s, p, False, said.append) == 0      # type: ignore[arg-type]
+    assert "delete dead" not in s.calls and "it is alive again" in said[-1]
+
+
+def test_sigterm_lets_the_move_in_progress_finish_and_starts_no_other() -> None:
+    agents = [agent("dead", "ctl-1", False), agent("live", "ctl-2", True)]
+    p = rs.plan("l3", agents, {"dead": ["r1", "r2", "r3"], "live": []}, "ctl-2", True)
+    s = Recorder()
+    said: List[str] = []
+    # the TERM arrives while r1 moves: r1 lands, r2 and r3 stay on the dead agent
+    failed = rs.execute("l3", s, p, False, said.append,               # type: ignore[arg-type]
+                        stopping=lambda: "add r1 live" in s.calls)
+    assert s.calls == ["remove r1 dead", "add r1 live"]
+    assert failed == 2 and "2 router(s) left where they are" in said[-1]    # and no delete
+
+
+def test_an_old_agent_still_alive_when_the_wait_ends_is_an_error() -> None:
+    api = SlowAPI(networks=1, deadline=10.0)
+    api.agents = lambda binary="", agent_type="": [              # type: ignore[method-assign]
+        {"id": "old", "host": "old", "alive": True, "agent_type": "DHCP agent"},
+        {"id": "live", "host": "new", "alive": True, "agent_type": "DHCP agent"}]
+    api.hosting = {"old": ["net0"], "live": []}
+    api._tick = lambda: setattr(api, "now", api.now + 1.0)     # type: ignore[method-assign]
+    said: List[str] = []
+    rc = rs.run("dhcp", api, "new", remove_dead=True, dry_run=False,  # type: ignore[arg-type]
+                interval=1.0, say=said.append)
+    assert rc == rs.EXIT_ALIVE == 6 and "live DHCP agent(s) on old" in said[-1]
+
+
+def test_the_agent_and_the_tool_accept_the_same_waits() -> None:
+    """A reschedule_wait that the agent accepts is one the tool accepts:
+    otherwise the background run would exit 2, seen only in a log file."""
+    import os
+
+    from support import ROOT, bare_env, call, reason_of
+    agent = os.path.join(ROOT, "agents", "neutron-agent-l3")
+    for wait, rc in (("86400", 0), ("86401", 6), ("0", 6)):
+        code, _, err = call(agent, "validate-all", bare_env(reschedule_wait=wait))
+        assert code == rc, err[-300:]
+        if rc:
+            assert "reschedule_wait" in reason_of(err)
+        tool = cli("--agent", "l3", "--reschedule", "--wait", wait, env={})
+        assert tool[0] == rs.EXIT_USAGE            # no credentials here, in any case
+        assert ("argument --wait" in tool[2]) == bool(rc), tool

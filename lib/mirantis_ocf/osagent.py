@@ -392,7 +392,13 @@ class NetworkAgent(Agent):
 def clean_stale_ports(ctx: Context, agent: NetworkAgent, kind: str) -> None:
     """Delete this node's OVS ports of this agent type whose device is gone
     (their namespace was deleted): internal ports with neutron's prefix and
-    an iface-id, never a VM's tap nor a working port.  Failures are logged."""
+    an iface-id whose device is in no namespace, never a VM's tap nor a
+    working port; nothing when a namespace cannot be read, or with
+    remove_artifacts_on_stop_start=false.  Failures are logged."""
+    if "remove_artifacts_on_stop_start" in ctx.params and \
+            not ctx.params.remove_artifacts_on_stop_start:
+        ctx.log.info("clean-up: the OVS ports are kept (remove_artifacts_on_stop_start=false)")
+        return
     if ctx.system.which("ovs-vsctl") is None:
         ctx.log.debug("port clean-up: no ovs-vsctl on this node")
         return
@@ -524,13 +530,16 @@ def rescheduling_params(project: str) -> Tuple[Param, ...]:
     )
 
 
-def artifact_params(prefix: str) -> Tuple[Param, ...]:
+def artifact_params(*prefixes: str) -> Tuple[Param, ...]:
     """Whether start and stop delete this node's namespaces (Fuel 7.0's name)."""
+    names = [f"{p}*" for p in prefixes]
+    spaces = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
     return (
-        Param("remove_artifacts_on_stop_start", f"Delete the {prefix}* namespaces on start "
+        Param("remove_artifacts_on_stop_start", f"Delete the {spaces} namespaces on start "
               "and stop", type=Type.BOOLEAN, default=True,
-              longdesc=f"Stop the processes in this node's {prefix}* network namespaces and "
-                       "delete them, before start and after stop, so that a dead agent's "
+              longdesc=f"Stop the processes in this node's {spaces} network namespaces and "
+                       "delete them, and the agent type's OVS ports whose device is gone, "
+                       "before start and after stop, so that a dead agent's "
                        "leftovers never serve beside the new agent's.  False keeps them "
                        "across a restart of the agent on the same node (no interruption of "
                        "their traffic, Fuel's LP#1464817); the daemon then adopts them."),

@@ -12,7 +12,8 @@ reported with an exit code.
 - :func:`run` polls the API until the local agent is alive and the other
   agents of its type are dead (or the time is up), and moves what they hosted.
 - :func:`stale_ports` / :func:`clean_ports` find and remove this node's OVS
-  ports of an agent type whose device is gone (its namespace was deleted).
+  ports of an agent type whose device is gone (its namespace was deleted),
+  and only when every namespace could be read.
 - :func:`main` is the command-line tool, ``q-agent-cleanup``.
 
 Exit codes: 0 done (or nothing to do), 1 an API error, 2 usage, 3 Keystone
@@ -332,15 +333,19 @@ def run(kind: str, session: Session, local_host: str, remove_dead: bool, dry_run
 # --- OVS ports -------------------------------------------------------------------
 
 def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str,
-                present: Optional[Set[str]] = None) -> List[str]:
+                present: Optional[Set[str]]) -> List[str]:
     """Of ``ovs-vsctl list Interface`` rows, the ports of this agent type
     whose device is gone: internal ports that neutron plugged (an iface-id),
-    named with the agent's prefix, whose device OVS reports missing (ofport
-    -1 or an error) or, when ``present`` (the device names of the root and of
-    every named network namespace) is known, exists nowhere: OVS's userspace
-    datapath keeps ofport and error as they were when a namespace takes the
-    device away and dies.  A VM's tap (not internal) or a port whose device
-    exists is never one."""
+    named with the agent's prefix, whose device exists nowhere: not in
+    ``present``, the device names of the root namespace and of every named
+    network namespace, each read on its own.  OVS's own view decides
+    nothing: after an ovs-vsctl restart a working port may show an error or
+    ofport -1, and OVS's userspace datapath keeps ofport and error as they
+    were when a namespace takes the device away and dies.  ``present`` None
+    (a namespace could not be read): nothing is stale, every port is kept.
+    A VM's tap (not internal) is never one."""
+    if present is None:
+        return []
     found = []
     for row in interfaces:
         name = str(row.get("name", ""))
@@ -348,10 +353,34 @@ def stale_ports(interfaces: Sequence[Mapping[str, Any]], kind: str,
             continue
         if "iface-id" not in (row.get("external_ids") or {}):
             continue
-        if row.get("ofport") in (-1, "-1") or row.get("error") \
-                or (present is not None and name not in present):
+        if name not in present:
             found.append(name)
     return found
+
+
+def devices_everywhere(runner: Callable[[List[str]], Tuple[int, str, str]],
+                       say: Callable[[str], None]) -> Optional[Set[str]]:
+    """The device names of the root namespace and of every named network
+    namespace, each namespace read on its own (``ip -all netns exec`` exits
+    0 even when it could not enter one); None when any read failed."""
+    rc, out, err = runner(["ip", "-o", "link", "show"])
+    if rc != 0:
+        say(f"port clean-up: ip link failed ({(err or out).strip()[:120]}): keeping every port")
+        return None
+    names = link_names(out)
+    rc, out, err = runner(["ip", "netns", "list"])
+    if rc != 0:
+        say(f"port clean-up: ip netns list failed ({(err or out).strip()[:120]}): "
+            "keeping every port")
+        return None
+    for space in sorted({line.split()[0] for line in out.splitlines() if line.strip()}):
+        rc, text, err = runner(["ip", "-n", space, "-o", "link", "show"])
+        if rc != 0:
+            say(f"port clean-up: cannot read namespace {space} ({(err or text).strip()[:120]}): "
+                "keeping every port")
+            return None
+        names |= link_names(text)
+    return names
 
 
 def link_names(text: str) -> Set[str]:
@@ -404,14 +433,7 @@ def clean_ports(kind: str, db: str, runner: Callable[[List[str]], Tuple[int, str
     if rc != 0:
         say(f"port clean-up: ovs-vsctl failed: {(err or out).strip()[:200]}")
         return 1
-    names: Set[str] = set()
-    present: Optional[Set[str]] = names
-    for cmd in (["ip", "-o", "link", "show"], ["ip", "-all", "netns", "exec", "ip", "-o", "link", "show"]):
-        rc_ip, out_ip, _ = runner(cmd)
-        if rc_ip != 0:          # unknown: trust OVS's own view only
-            present = None
-            break
-        names |= link_names(out_ip)
+    present = devices_everywhere(runner, say)
     try:
         rows = ovs_interfaces(out)
         stale = stale_ports(rows, kind, present)

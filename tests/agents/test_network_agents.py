@@ -162,7 +162,10 @@ def namespaces() -> List[str]:
 
 
 @pytest.mark.parametrize("kind,mine,other", [("dhcp", "qdhcp-mocft1", "qrouter-mocft1"),
-                                              ("l3", "qrouter-mocft2", "qdhcp-mocft2")])
+                                              ("l3", "qrouter-mocft2", "qdhcp-mocft2"),
+                                              # DVR: a dvr_snat agent's, a dvr agent's
+                                              ("l3", "snat-mocft3", "qdhcp-mocft3"),
+                                              ("l3", "fip-mocft4", "qdhcp-mocft4")])
 def test_clean_up_touches_only_this_agents_namespaces(world: World, kind: str, mine: str,
                                                       other: str) -> None:
     w = world
@@ -241,6 +244,50 @@ def test_port_clean_up_deletes_only_this_agent_types_dead_ports(world: World) ->
     assert ports() == ["taplive0", "tapnoid0"]
     for name in ports():
         w.ovs.vsctl("--if-exists", "del-port", name)
+
+
+def test_port_clean_up_keeps_a_port_whose_device_lives_and_trusts_no_half_view(
+        world: World, tmp_path: "os.PathLike[str]") -> None:
+    """A port is stale only when its device is in no namespace, every one
+    read on its own: a namespace that cannot be read (here an entry of
+    /run/netns that is no namespace; ``ip -all netns exec`` exits 0 past it)
+    keeps every port, and remove_artifacts_on_stop_start=false keeps them too."""
+    w = world
+    w.ovs.add_bridge("br-int")
+    for name in ("tapalive0", "tapgone0"):
+        w.ovs.vsctl("--may-exist", "add-port", "br-int", name, "--", "set", "Interface", name,
+                    "type=internal", f"external_ids:iface-id=port-{name}")
+    until("the ports' devices", lambda: all(os.path.exists(f"/sys/class/net/{n}")
+                                            for n in ("tapalive0", "tapgone0")), 30)
+    live, gone, broken = "mocf-live-ns", "mocf-gone-ns", "/run/netns/mocf-broken-ns"
+    log = os.path.join(str(tmp_path), "ha.log")
+    try:
+        for cmd in (["netns", "add", live], ["link", "set", "tapalive0", "netns", live],
+                    ["netns", "add", gone], ["link", "set", "tapgone0", "netns", gone],
+                    ["netns", "delete", gone]):
+            subprocess.run(["ip", *cmd], check=True, capture_output=True, timeout=10)
+
+        def ports() -> List[str]:
+            return sorted(w.ovs.vsctl("list-ports", "br-int").split())
+        # kept, with remove_artifacts_on_stop_start=false
+        assert act(w, "dhcp", "stop", remove_artifacts_on_stop_start="false") == (0, "")
+        assert ports() == ["tapalive0", "tapgone0"]
+        # kept, while a namespace cannot be read
+        open(broken, "w").close()
+        assert act(w, "dhcp", "stop", HA_LOGFILE=log) == (0, "")
+        assert ports() == ["tapalive0", "tapgone0"]
+        with open(log) as f:
+            assert "cannot read namespace mocf-broken-ns" in f.read()
+        os.remove(broken)
+        # with every namespace read: only the port whose device is nowhere goes
+        assert act(w, "dhcp", "stop") == (0, "")
+        assert ports() == ["tapalive0"]
+    finally:
+        if os.path.exists(broken):
+            os.remove(broken)
+        subprocess.run(["ip", "netns", "delete", live], check=False, capture_output=True)
+        for name in ("tapalive0", "tapgone0"):
+            w.ovs.vsctl("--if-exists", "del-port", name)
 
 
 @pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(KINDS)

@@ -362,6 +362,104 @@ def test_a_dead_dhcp_agent_that_hosted_nothing_stays_a_dead_l3_agent_goes(world:
         assert ocf(w, kind, "stop") == (0, "")
 
 
+class FaultyProxy:
+    """An HTTP proxy in front of the real neutron-server that answers 500 to
+    the first POST that binds a router to an L3 agent, and forwards the rest:
+    the server fault that, after the router was removed from its dead agent,
+    used to leave it bound to no agent for good."""
+
+    def __init__(self, upstream: str) -> None:
+        import http.server
+        import threading
+        import urllib.request
+        self.upstream = upstream.rstrip("/")
+        self.faults = 0
+        self.requests: List[str] = []
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def _forward(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else None
+                proxy.requests.append(f"{self.command} {self.path}")
+                if self.command == "POST" and self.path.endswith("/l3-routers") \
+                        and proxy.faults == 0:
+                    proxy.faults += 1
+                    self._answer(500, b'{"NeutronError": {"message": "injected fault"}}',
+                                 "application/json")
+                    return
+                request = urllib.request.Request(proxy.upstream + self.path, data=body,
+                                                 method=self.command)
+                for key in ("X-Auth-Token", "Content-Type", "Accept"):
+                    if self.headers.get(key):
+                        request.add_header(key, self.headers[key])
+                try:
+                    with urllib.request.urlopen(request, timeout=30) as reply:
+                        self._answer(reply.status, reply.read(),
+                                     reply.headers.get("Content-Type", ""))
+                except urllib.error.HTTPError as exc:
+                    self._answer(exc.code, exc.read(), exc.headers.get("Content-Type", ""))
+
+            def _answer(self, status: int, payload: bytes, kind: str) -> None:
+                self.send_response(status)
+                if kind:
+                    self.send_header("Content-Type", kind)
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = do_PUT = do_DELETE = _forward
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def test_a_failed_add_never_loses_a_router_and_the_region_is_honoured(world: World) -> None:
+    """A router on a dead L3 agent moves even when neutron-server answers 500
+    to its add, once it was removed from the dead agent.  The proxy that
+    injects the fault is the network endpoint of a second region only: the
+    openrc's OS_REGION_NAME chooses it."""
+    w = world
+    ks = w.cloud.keystone
+    assert ks is not None
+    assert ocf(w, "l3", "start", reschedule="false") == (0, "")
+    until(w, "host-b's L3 agent alive", lambda: alive(w, "host-b", "l3"), 60)
+    router = w.made["routers"][0]
+    a_l3, b_l3 = agent_ids(w, "host-a", "l3")[0], agent_ids(w, "host-b", "l3")[0]
+    w.cloud.server.call("DELETE", f"/v2.0/agents/{a_l3}/l3-routers/{router}")
+    w.cloud.server.call("POST", f"/v2.0/agents/{b_l3}/l3-routers", {"router_id": router})
+    os.kill(daemon_pid(w, "l3"), signal.SIGKILL)
+    until(w, "host-b's L3 agent dead", lambda: dead(w, "host-b", "l3"), 4 * AGENT_DOWN_TIME)
+    proxy = FaultyProxy(w.cloud.server.url)
+    made: List[str] = []
+    try:
+        ks.admin("POST", "/v3/regions", {"region": {"id": "RegionTwo"}}, expect=(201, 409))
+        service = ks._find("services", "neutron")
+        for interface in ("public", "internal", "admin"):
+            made.append(str(ks.admin("POST", "/v3/endpoints", {"endpoint": {
+                "service_id": service, "interface": interface, "url": proxy.url,
+                "region_id": "RegionTwo", "enabled": True}})["endpoint"]["id"]))
+        run = tool(w, "l3", "host-a", rc_file=openrc(w, "openrc-two", OS_REGION_NAME="RegionTwo"))
+    finally:
+        for endpoint in made:
+            ks.admin("DELETE", f"/v3/endpoints/{endpoint}")
+        proxy.close()
+    assert proxy.faults == 1 and proxy.requests, run.out     # it went through RegionTwo
+    assert run.rc == 0, run.out
+    assert "injected fault; trying again" in run.out, run.out
+    assert everything_on(w, "host-a"), w.cloud.hosting()
+    assert agent_ids(w, "host-b", "l3") == []                 # then the dead agent went
+    assert ocf(w, "l3", "stop") == (0, "")
+
+
 def test_a_wrong_password_is_exit_3_and_never_fails_the_ocf_start(world: World) -> None:
     w = world
     wrong = "not-the-password"

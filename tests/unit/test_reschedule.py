@@ -97,20 +97,21 @@ OVS_JSON = json.dumps({"headings": ["name", "type", "ofport", "error", "external
 ]})
 
 
-def test_only_gone_internal_neutron_ports_of_the_type_are_stale() -> None:
+def test_only_internal_neutron_ports_of_the_type_whose_device_is_nowhere_are_stale() -> None:
     rows = rs.ovs_interfaces(OVS_JSON)
     assert rows[1]["error"] is None and rows[0]["external_ids"]["iface-id"] == "p1"
-    assert rs.stale_ports(rows, "dhcp") == ["tap1234567890a"]   # not a working port, a VM tap,
-    assert rs.stale_ports(rows, "l3") == ["qr-1234567890a"]     # nor a port neutron did not plug
+    # neither a VM's tap, nor a port neutron did not plug, nor another type's
+    assert rs.stale_ports(rows, "dhcp", set()) == ["tap1234567890a", "tap2234567890a"]
+    assert rs.stale_ports(rows, "l3", set()) == ["qr-1234567890a"]
 
 
-def test_a_neutron_port_whose_device_exists_nowhere_is_stale() -> None:
-    # OVS's userspace datapath still says ofport 3, no error, for tap2...: its
-    # device was taken into a namespace that died
+def test_a_port_whose_device_exists_is_kept_whatever_ovs_says() -> None:
+    # tap1...: ofport -1 and an error, as after an ovs-vswitchd restart, yet
+    # its device is in a namespace: kept.  tap2...: OVS's userspace datapath
+    # still says ofport 3, no error, but its device exists nowhere: stale
     rows = rs.ovs_interfaces(OVS_JSON)
-    assert rs.stale_ports(rows, "dhcp", present={"tap2234567890a"}) == ["tap1234567890a"]
-    assert rs.stale_ports(rows, "dhcp", present=set()) == ["tap1234567890a", "tap2234567890a"]
-    assert rs.stale_ports(rows, "dhcp", present=None) == ["tap1234567890a"]   # unknown
+    assert rs.stale_ports(rows, "dhcp", present={"tap1234567890a"}) == ["tap2234567890a"]
+    assert rs.stale_ports(rows, "dhcp", present=None) == []        # unknown: keep everything
 
 
 ROOT_LINKS = ("1: lo: <LOOPBACK,UP,LOWER_UP> mtu 65536 qdisc noqueue state UNKNOWN\\    link/loopback\n"
@@ -124,13 +125,21 @@ def test_link_names_of_the_root_and_of_every_namespace() -> None:
     assert rs.link_names(NETNS_LINKS) == {"lo", "tap2234567890a"}
 
 
-def ovs_host(ip_rc: int = 0) -> Tuple[List[List[str]], Any]:
+def ovs_host(failing: str = "") -> Tuple[List[List[str]], Any]:
+    """ovs-vsctl and ip as the runner sees them: qdhcp-5f1c holds tap2...;
+    ``failing``: the namespace (or "root", or "list") whose read fails."""
     calls: List[List[str]] = []
 
     def runner(cmd: List[str]) -> Tuple[int, str, str]:
         calls.append(cmd)
+        if cmd[:3] == ["ip", "netns", "list"]:
+            return (1, "", "boom") if failing == "list" else (0, "qdhcp-5f1c (id: 0)\n", "")
+        if cmd[:2] == ["ip", "-n"]:
+            if cmd[2] == failing:
+                return 1, "", f'Cannot open network namespace "{failing}"'
+            return 0, NETNS_LINKS, ""
         if cmd[0] == "ip":
-            return (ip_rc, NETNS_LINKS if "-all" in cmd else ROOT_LINKS, "")
+            return (1, "", "boom") if failing == "root" else (0, ROOT_LINKS, "")
         return (0, OVS_JSON, "") if "list" in cmd else (0, "", "")
     return calls, runner
 
@@ -141,16 +150,21 @@ def test_clean_ports_deletes_the_stale_ones_and_dry_run_deletes_nothing() -> Non
     assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append, dry_run=True) == 0
     assert not [c for c in calls if "del-port" in c]
     assert said == ["would delete stale OVS port tap1234567890a"]   # tap2... lives in qdhcp-5f1c
+    assert ["ip", "-n", "qdhcp-5f1c", "-o", "link", "show"] in calls
     assert rs.clean_ports("dhcp", "unix:/x.sock", runner, said.append) == 0
     assert calls[-1][-3:] == ["--if-exists", "del-port", "tap1234567890a"]
     assert "--db=unix:/x.sock" in calls[-1]
 
 
-def test_without_the_namespaces_view_only_what_ovs_reports_gone_is_stale() -> None:
-    calls, runner = ovs_host(ip_rc=1)
-    said: List[str] = []
-    assert rs.clean_ports("dhcp", "", runner, said.append) == 0
-    assert [c[-1] for c in calls if "del-port" in c] == ["tap1234567890a"]
+def test_a_namespace_that_cannot_be_read_keeps_every_port() -> None:
+    """``ip -all netns exec`` exits 0 when it cannot enter a namespace: that
+    namespace's devices were missing from the view, and its ports deleted."""
+    for failing in ("qdhcp-5f1c", "root", "list"):
+        calls, runner = ovs_host(failing)
+        said: List[str] = []
+        assert rs.clean_ports("dhcp", "", runner, said.append) == 0
+        assert not [c for c in calls if "del-port" in c], failing
+        assert any("keeping every port" in m for m in said), said
 
 
 def test_the_ports_api_keeps_a_stale_port_that_neutron_says_is_not_this_agents() -> None:

@@ -290,6 +290,64 @@ def test_port_clean_up_keeps_a_port_whose_device_lives_and_trusts_no_half_view(
             w.ovs.vsctl("--if-exists", "del-port", name)
 
 
+STUBBORN = """import signal, sys, time
+signal.signal(signal.SIGTERM, signal.SIG_IGN)     # oslo's graceful shutdown, at its worst
+while True:
+    time.sleep(1)
+"""
+# what keepalived does on TERM: withdraw its addresses (here: 2.5 s), then exit
+GRACEFUL = """import signal, sys, time
+def term(signum, frame):
+    time.sleep(2.5)
+    open(sys.argv[1], "w").write("withdrew its addresses")
+    sys.exit(0)
+signal.signal(signal.SIGTERM, term)
+while True:
+    time.sleep(1)
+"""
+
+
+def test_a_daemon_deaf_to_term_still_leaves_the_clean_up_its_time(
+        world: World, tmp_path: "os.PathLike[str]") -> None:
+    """The daemon ignores TERM: stop KILLs it early enough that what runs in
+    its namespaces gets its whole grace to exit cleanly, and the namespace
+    is deleted, within the stop timeout."""
+    w = world
+    base = str(tmp_path)
+    script = os.path.join(base, "neutron-dhcp-agent")
+    with open(script, "w") as f:
+        f.write(STUBBORN)
+    graceful, marker = os.path.join(base, "keepalived.py"), os.path.join(base, "withdrew")
+    with open(graceful, "w") as f:
+        f.write(GRACEFUL)
+    p = params(w, "dhcp")
+    daemon = subprocess.Popen(["python3", script, "--config-file", p["config"],
+                               "--config-file", p["plugin_config"]], start_new_session=True)
+    ns = "qdhcp-mocft9"
+    subprocess.run(["ip", "netns", "add", ns], check=True)
+    inside = subprocess.Popen(["ip", "netns", "exec", ns, "python3", graceful, marker],
+                              start_new_session=True)
+    try:
+        with open(p["pid"], "w") as f:
+            f.write(f"{daemon.pid}\n")
+        time.sleep(0.5)                    # both have set their handlers
+        t0 = time.monotonic()
+        assert act(w, "dhcp", "stop", binary=script,
+                   OCF_RESKEY_CRM_meta_timeout="20000") == (0, "")
+        took = time.monotonic() - t0
+        print(f"\nTIMING stop with a daemon deaf to TERM (timeout 20 s): {took:.1f}s")
+        assert daemon.wait(5) == -9                      # KILLed: it never listened
+        inside.wait(5)
+        assert os.path.exists(marker)                    # its whole grace, then a clean exit
+        assert ns not in namespaces()
+    finally:
+        for proc in (daemon, inside):
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+        subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
+
+
 @pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(KINDS)
                                    for flavour in ("quantum", "neutron")])
 def test_ocf_tester_passes(world: World, agent: str) -> None:

@@ -28,7 +28,7 @@ import os
 from . import proc
 from .agent import Agent, Context
 from .codes import ExitCode
-from .errors import GenericError, NotInstalledError
+from .errors import ArgsError, GenericError, NotInstalledError
 from .metadata import ActionSpec
 from .params import Param, Type, absolute_path, one_line, port_number, shell_words, split_args
 
@@ -166,6 +166,17 @@ def command_words(argv: Tuple[str, ...]) -> Tuple[str, ...]:
     return tuple(argv[0][argv[0].index(" (") + 2:-1].split())
 
 
+def config_files(argv: Sequence[str]) -> List[str]:
+    """The --config-file values of a command line, in order."""
+    found = []
+    for i, word in enumerate(argv):
+        if word == "--config-file" and i + 1 < len(argv):
+            found.append(argv[i + 1])
+        elif word.startswith("--config-file="):
+            found.append(word[len("--config-file="):])
+    return found
+
+
 class NetworkAgent(Agent):
     """Base of the four network agents.  Subclasses declare; this acts."""
 
@@ -225,13 +236,30 @@ class NetworkAgent(Agent):
             argv = command_words(info.argv)
             if not any(os.path.basename(a) == name for a in argv[:2]):
                 return False
-            for i, word in enumerate(argv):
-                if word == "--config-file" and i + 1 < len(argv):
-                    return argv[i + 1] == config
-                if word.startswith("--config-file="):
-                    return word[len("--config-file="):] == config
-            return False
+            files = config_files(argv)
+            return bool(files) and files[0] == config
         return match
+
+    def _foreign(self, ctx: Context) -> List[ProcInfo]:
+        """Daemons of our program, on our network, that read one of our
+        configuration files and are not ours: started outside the cluster,
+        e.g. by RDO's systemd units, which put neutron-dist.conf first."""
+        name = os.path.basename(str(ctx.params.binary))
+        ours = {str(ctx.params.config), str(ctx.params[self.second_config])}
+        me = ctx.system.net_namespace(os.getpid())
+        mine = self._match(ctx)
+
+        def match(info: ProcInfo) -> bool:
+            if not info.alive or mine(info):
+                return False
+            argv = command_words(info.argv)
+            if not any(os.path.basename(a) == name for a in argv[:2]):
+                return False
+            return bool(ours & set(config_files(argv))) and \
+                ctx.system.net_namespace(info.pid) == me
+        found = proc.find(ctx.system, match)
+        pids = {p.pid for p in found}
+        return [p for p in found if p.ppid not in pids]       # not a worker of another
 
     def _running(self, ctx: Context) -> Optional[ProcInfo]:
         """The daemon named by the pid file, if alive and ours."""
@@ -301,6 +329,15 @@ class NetworkAgent(Agent):
             ctx.log.info(f"{ctx.params.binary} is already running")
             return
         program = self._need_installed(ctx)
+        foreign = self._foreign(ctx)
+        if foreign:
+            # a second agent with the same host would be the cloud's twin:
+            # our clean-up would kill the first one's dnsmasq and keepalived
+            theirs = config_files(command_words(foreign[0].argv))
+            raise ArgsError(f"{os.path.basename(str(ctx.params.binary))} pid {foreign[0].pid} "
+                            f"runs outside the cluster with --config-file "
+                            f"{' '.join(theirs)[:160]} (a systemd unit?): stop and "
+                            "disable it, then clean up the resource")
         self.clean_up(ctx, "start")
         p = ctx.params
         user = str(p.user)

@@ -348,6 +348,36 @@ def test_a_daemon_deaf_to_term_still_leaves_the_clean_up_its_time(
         subprocess.run(["ip", "netns", "delete", ns], check=False, capture_output=True)
 
 
+def test_start_refuses_beside_a_daemon_started_outside_the_cluster(
+        world: World, tmp_path: "os.PathLike[str]") -> None:
+    """RDO's systemd units start the agent with neutron-dist.conf first: not
+    ours by its first --config-file, yet the same agent.  start refuses
+    (exit 2, this node only) instead of running its twin, and neither start
+    nor stop touches it."""
+    w = world
+    p = params(w, "dhcp")
+    dist = os.path.join(str(tmp_path), "neutron-dist.conf")
+    with open(dist, "w") as f:
+        f.write("[DEFAULT]\n")
+    with open(os.path.join(str(tmp_path), "systemd.out"), "w") as out:
+        twin = subprocess.Popen([p["binary"], "--config-file", dist, "--config-file", p["config"],
+                                 "--config-file", p["plugin_config"]], stdout=out, stderr=out,
+                                start_new_session=True)
+    try:
+        time.sleep(1.0)
+        assert twin.poll() is None
+        rc, reason = act(w, "dhcp", "start")
+        assert rc == 2, reason
+        assert f"pid {twin.pid} runs outside the cluster" in reason and dist in reason
+        assert act(w, "dhcp", "monitor") == (7, "")
+        assert act(w, "dhcp", "stop") == (0, "")
+        assert twin.poll() is None                       # never touched
+    finally:
+        twin.kill()
+        twin.wait()
+    assert daemons() == []
+
+
 @pytest.mark.parametrize("agent", [f"{flavour}-agent-{kind}" for kind in sorted(KINDS)
                                    for flavour in ("quantum", "neutron")])
 def test_ocf_tester_passes(world: World, agent: str) -> None:

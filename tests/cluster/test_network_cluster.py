@@ -318,6 +318,18 @@ def test_b_dhcp_fails_over_when_its_node_is_killed(net: Network,
     print(f"\nl3 on node{l3_node} before, {where[L3][0]} after: {note}")
     record_property("l3 after the failover", note)
     assert NetnsCluster.failures(mon) == []
+    # the rescheduling after the dhcp agent's start cannot reach Keystone
+    # (the seed's 10.107.2.254 is nowhere here): it says so where an
+    # operator looks, a node attribute that crm_mon -A shows
+    dhcp_now = NetnsCluster.number(where[DHCP][0])
+    attribute = f"{DHCP}-reschedule"
+
+    def reported() -> Tuple[bool, object]:
+        out = net.c.exec(dhcp_now, ["attrd_updater", "-n", attribute, "-Q"], check=False)
+        return "failed" in out.stdout, out.stdout + out.stderr
+    net.c.wait_for(reported, DEADLINE, f"{attribute} on node{dhcp_now}")
+    shown = net.c.exec(1, ["crm_mon", "-1", "-A"]).stdout
+    assert f"{attribute}" in shown and "see the log" in shown, shown
 
 
 def test_c_stop_leaves_nothing_behind(net: Network) -> None:

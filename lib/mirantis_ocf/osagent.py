@@ -334,10 +334,11 @@ class NetworkAgent(Agent):
             # a second agent with the same host would be the cloud's twin:
             # our clean-up would kill the first one's dnsmasq and keepalived
             theirs = config_files(command_words(foreign[0].argv))
+            ctx.log.error(f"pid {foreign[0].pid}: {' '.join(command_words(foreign[0].argv))}")
+            # (an exit reason keeps 128 characters: the command line is in the log)
             raise ArgsError(f"{os.path.basename(str(ctx.params.binary))} pid {foreign[0].pid} "
-                            f"runs outside the cluster with --config-file "
-                            f"{' '.join(theirs)[:160]} (a systemd unit?): stop and "
-                            "disable it, then clean up the resource")
+                            "runs outside the cluster (systemd?): disable it; it reads "
+                            f"{', '.join(os.path.basename(f) for f in theirs)}")
         self.clean_up(ctx, "start")
         p = ctx.params
         user = str(p.user)

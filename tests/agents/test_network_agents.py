@@ -368,7 +368,8 @@ def test_start_refuses_beside_a_daemon_started_outside_the_cluster(
         assert twin.poll() is None
         rc, reason = act(w, "dhcp", "start")
         assert rc == 2, reason
-        assert f"pid {twin.pid} runs outside the cluster" in reason and dist in reason
+        assert f"pid {twin.pid} runs outside the cluster" in reason, reason
+        assert "disable it; it reads neutron-dist.conf, " in reason, reason
         assert act(w, "dhcp", "monitor") == (7, "")
         assert act(w, "dhcp", "stop") == (0, "")
         assert twin.poll() is None                       # never touched

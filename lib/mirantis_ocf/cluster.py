@@ -84,6 +84,13 @@ class Cluster(ABC):
         ``holder``.  False if the CIB could not be asked to (a claim that is
         not there, or no longer ``holder``'s, is no failure)."""
 
+    def get_property(self, name: str) -> Optional[str]:
+        """A cluster-wide value kept in the CIB (crm_config), None if unset."""
+        return None
+
+    def set_property(self, name: str, value: str) -> None:
+        """Set a cluster-wide value (crm_config)."""
+
 
 def check_key(key: str) -> str:
     if not _KEY.match(key):
@@ -184,6 +191,18 @@ class CrmCluster(Cluster):
     def delete_attr(self, name: str, node: Optional[str] = None,
                     lifetime: str = "reboot") -> None:
         self._ok(*self._attr_args(name, node, lifetime), "--delete")
+
+    def get_property(self, name: str) -> Optional[str]:
+        result = self._run("crm_attribute", "--type", "crm_config", "--name", name,
+                           "--query", "--quiet")
+        if result.ok:
+            return result.stdout.strip() or None
+        if "No such device" in result.stderr or "not found" in result.stderr.lower():
+            return None
+        raise GenericError(f"crm_attribute --query {name} failed: {result.first_line() or result.rc}")
+
+    def set_property(self, name: str, value: str) -> None:
+        self._ok("crm_attribute", "--type", "crm_config", "--name", name, "--update", value)
 
     def set_promotion_score(self, score: int) -> None:
         self._ok("crm_attribute", f"--promotion={self.ctx.instance}", "--update", str(score))

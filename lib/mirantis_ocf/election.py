@@ -19,8 +19,17 @@ The rules (see DESIGN.md §3):
 - a new datadir (the zero UUID: no history at all) never wins while a node
   of the list is missing: that node may hold data, which a state transfer
   from an empty winner would wipe;
-- the newest epoch wins: highest seqno, then ``safe_to_bootstrap``, then
-  the smallest node name (a deterministic tie-break every node agrees on);
+- only one history takes part: the state UUID that the cluster last
+  recorded (``history``, kept in the CIB) or, when none is recorded, the
+  one most of the reporting nodes hold (a tie between two is no answer:
+  the election waits for the operator).  A node whose datadir holds
+  another history (another cluster's, restored by mistake) is refused,
+  whatever its seqno: it never bootstraps, and never joins (the state
+  transfer would wipe it).  A new datadir (the zero UUID) belongs to none
+  and may join any;
+- the newest epoch of that history wins: highest seqno, then
+  ``safe_to_bootstrap``, then the smallest node name (a deterministic
+  tie-break every node agrees on);
 - the winner must hold the *claim* (a CIB object only one node can create)
   before it bootstraps, so at most one node bootstraps per election.  A
   claim belongs to the current election while its owner is a member and
@@ -36,7 +45,7 @@ from __future__ import annotations
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, Mapping, Optional, Sequence, Tuple
+    from typing import Dict, List, Mapping, Optional, Sequence, Tuple
 
 ZERO_UUID = "00000000-0000-0000-0000-000000000000"
 _HEX = frozenset("0123456789abcdefABCDEF")
@@ -59,6 +68,7 @@ WAIT = "wait"            # keep waiting: for reports, for quorum, or for the win
 CLAIM = "claim"          # we won: take the claim, then bootstrap
 BOOTSTRAP = "bootstrap"  # we won and hold the claim: bootstrap now
 RELEASE = "release"      # the claim in the CIB is stale: remove it, then decide again
+REFUSE = "refuse"        # our datadir holds another history than the cluster's: give up
 
 # How long a claim whose owner is online but publishes no epoch is honoured.
 # Its owner reports its epoch before it claims and withdraws it only once
@@ -131,13 +141,14 @@ class View:
     """What one node sees of the election at one moment."""
 
     __slots__ = ("me", "nodes", "online", "quorate", "reports", "primary", "claim",
-                 "elapsed", "timeout", "allow_no_quorum", "claim_silent_for", "allow_silent")
+                 "elapsed", "timeout", "allow_no_quorum", "claim_silent_for", "allow_silent",
+                 "history")
 
     def __init__(self, me: str, nodes: Sequence[str], online: Sequence[str], quorate: bool,
                  reports: Mapping[str, Epoch], primary: Sequence[str] = (),
                  claim: Optional[Claim] = None, elapsed: float = 0.0, timeout: float = 300.0,
                  allow_no_quorum: bool = False, claim_silent_for: float = 0.0,
-                 allow_silent: bool = False) -> None:
+                 allow_silent: bool = False, history: Optional[str] = None) -> None:
         self.me = me
         self.nodes = tuple(nodes)          # the cluster's node list
         self.online = tuple(online)        # members of our partition
@@ -153,6 +164,8 @@ class View:
         self.claim_silent_for = claim_silent_for
         # after the window, elect without online nodes that never reported
         self.allow_silent = allow_silent
+        # the state UUID of the cluster's history, as last recorded in the CIB
+        self.history = history if history and history != ZERO_UUID else None
 
 
 class Decision:
@@ -176,9 +189,31 @@ def winner(reports: Mapping[str, Epoch]) -> Optional[str]:
     return min(reports, key=lambda n: (-reports[n].seqno, -int(reports[n].safe), n))
 
 
+def shared_history(reports: Mapping[str, Epoch]) -> Tuple[Optional[str], List[str]]:
+    """The history (state UUID) most reporting nodes hold, new datadirs
+    aside; (None, the tied ones) when two or more hold as many."""
+    counts: Dict[str, int] = {}
+    for epoch in reports.values():
+        if epoch.uuid != ZERO_UUID:
+            counts[epoch.uuid] = counts.get(epoch.uuid, 0) + 1
+    if not counts:
+        return None, []
+    top = max(counts.values())
+    tied = sorted(u for u, c in counts.items() if c == top)
+    return (tied[0], []) if len(tied) == 1 else (None, tied)
+
+
+def foreign(epoch: Epoch, history: Optional[str]) -> bool:
+    return history is not None and epoch.uuid not in (history, ZERO_UUID)
+
+
 def decide(view: View) -> Decision:
     """The election's next step for ``view.me``."""
     online = set(view.online)
+    mine = view.reports.get(view.me)
+    if mine is not None and foreign(mine, view.history):
+        return Decision(REFUSE, f"our datadir holds another Galera history ({mine.uuid}) than "
+                                f"the cluster's ({view.history})")
     primary = [n for n in view.primary if n in online and n != view.me]
     if primary:                                   # non-Primary -> joining
         return Decision(JOIN, f"{', '.join(sorted(primary))} in a Primary Component")
@@ -203,10 +238,27 @@ def decide(view: View) -> Decision:
                               f"{'is' if len(silent) == 1 else 'are'} online and "
                               "not reporting (its position may be the newest)")
 
-    best = winner(reports)
+    history = view.history
+    if history is None:
+        history, tied = shared_history(reports)
+        if tied:
+            return Decision(WAIT, f"no history recorded, and the nodes hold {len(tied)} "
+                                  f"different ones as often ({', '.join(tied)}): the operator "
+                                  "chooses (remove the foreign datadirs)")
+    assert mine is not None
+    if foreign(mine, history):
+        return Decision(REFUSE, f"our datadir holds another Galera history ({mine.uuid}) than "
+                                f"most nodes ({history})")
+    ours = {n: e for n, e in reports.items() if not foreign(e, history)}
+    if view.history is not None and len(ours) < len(reports) \
+            and not any(e.uuid == history for e in ours.values()):
+        strangers = sorted(n for n in reports if n not in ours)
+        return Decision(WAIT, f"no reporting node holds the cluster's history ({history}); "
+                              f"{', '.join(strangers)} hold(s) another: the operator chooses")
+    best = winner(ours)
     assert best is not None
-    epoch = reports[best].encode()
-    if missing and reports[best].uuid == ZERO_UUID:
+    epoch = ours[best].encode()
+    if missing and ours[best].uuid == ZERO_UUID:
         # the newest we have is an empty datadir; the absent may hold data
         return Decision(WAIT, f"only new datadirs reported; {', '.join(missing)} may hold "
                               "data: waiting for them")

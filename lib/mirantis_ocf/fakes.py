@@ -18,6 +18,7 @@ class FakeCluster(Cluster):
         self.members = Membership(nodes, online if online is not None else nodes, quorate)
         self.attrs: Dict[Tuple[str, str, str], str] = {}
         self.claims: Dict[str, str] = {}
+        self.properties: Dict[str, str] = {}
         self.calls: List[Tuple[str, ...]] = []
 
     def node_name(self) -> str:
@@ -69,3 +70,11 @@ class FakeCluster(Cluster):
         if holder is None or self.claims.get(key) == holder:
             self.claims.pop(key, None)
         return True
+
+    def get_property(self, name: str) -> Optional[str]:
+        self.calls.append(("get_property", name))
+        return self.properties.get(name)
+
+    def set_property(self, name: str, value: str) -> None:
+        self.calls.append(("set_property", name, value))
+        self.properties[name] = value

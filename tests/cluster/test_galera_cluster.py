@@ -293,3 +293,43 @@ def test_f_after_a_pacemaker_restart_in_maintenance_mode_no_second_primary_compo
     assert g.bootstraps_since_mark() == []
     after = {g.status(n).get("wsrep_cluster_state_uuid") for n in NODES}
     assert after == before and len(after) == 1 and None not in after
+
+
+def test_g_a_datadir_of_another_history_never_wins_the_election(galera: Galera) -> None:
+    """After a power loss node3's datadir says it is another cluster's
+    (grastate.dat with another state UUID and a far higher seqno: the
+    election reads nothing else from a datadir it does not recover).  The
+    cluster's history, recorded in the CIB when the members were Synced,
+    decides: node1 and node2 elect between them, node3 is refused with the
+    reason and never bootstraps, and no row is lost.  Once the operator has
+    moved that state aside (here: deleted), node3 rejoins."""
+    g = galera
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
+    ours = g.status(1).get("wsrep_local_state_uuid")
+    recorded = g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "p_mysql-galera-history",
+                            "-G", "-q"]).stdout.strip()
+    assert recorded == ours, (recorded, ours)
+    g.sql(1, "INSERT INTO t.rows (v) VALUES ('g')")
+    expected = g.sql(1, "SELECT COUNT(*) FROM t.rows")[0][0]
+    g.c.powerloss(*NODES)
+    foreign = "7c1e2f90-0000-4000-8000-00000000f00d"
+    grastate = f"{g.nodes[3].root}/data/grastate.dat"
+    with open(grastate, "w") as f:
+        f.write(f"# GALERA saved state\nversion: 2.1\nuuid: {foreign}\nseqno: 100000\n"
+                "safe_to_bootstrap: 1\n")
+    g.mark_logs()
+    g.c.node_start(*NODES)
+    g.c.wait_for(lambda: g.synced((1, 2), size=2), DEADLINE, "node1 and node2 Synced")
+    g.c.wait_for(lambda: "another Galera history" in g.pacemaker_log(3)[g.log_marks[3]:],
+                 DEADLINE, "node3 refused")
+    booted = g.bootstraps_since_mark()
+    assert len(booted) == 1 and booted[0] in (1, 2), booted
+    assert g.c.pgrep(3, "mariadbd") == []
+    for n in (1, 2):
+        assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected
+    print(f"\nCOUNT g. foreign history: node3 refused, node{booted[0]} bootstrapped, "
+          f"{expected} rows on node1 and node2")
+    os.remove(grastate)                      # the operator moves the foreign state aside
+    g.c.exec(1, ["crm_resource", "--cleanup", "-r", "clone_p_mysql"], timeout=60)
+    g.c.wait_for(g.synced, DEADLINE, "node3 back in the cluster")
+    assert g.sql(3, "SELECT COUNT(*) FROM t.rows")[0][0] == expected

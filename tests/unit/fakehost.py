@@ -252,7 +252,8 @@ class MySQLHost(FakeHost):
             self.turn_held.append(any("join" in k for k in self.claims))
             state = "Joined"
         status = [("wsrep_cluster_status", self.cluster_status), ("wsrep_ready", "ON"),
-                  ("wsrep_local_state_comment", state)]
+                  ("wsrep_local_state_comment", state),
+                  ("wsrep_local_state_uuid", "75cb2ab6-e902-11f1-8af7-22729e8710d2")]
         return [status] + [[("1",)] for _ in statements[1:]]
 
     # programs

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, RELEASE, WAIT, ZERO_UUID, Claim, Epoch,
-                                   View, decide, parse_grastate, parse_recovered, winner)
+from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, REFUSE, RELEASE, WAIT, ZERO_UUID, Claim,
+                                   Epoch, View, decide, parse_grastate, parse_recovered,
+                                   shared_history, winner)
 from mirantis_ocf.fakes import FakeCluster
 
 UUID = "09b366f4-e8f9-11f1-b5f3-e39cf41434e0"
@@ -27,7 +28,7 @@ class World:
     def __init__(self, epochs: List[Epoch], arrivals: List[Optional[int]], minority: Set[int],
                  stale: Optional[Tuple[int, Epoch]], order: List[int],
                  allow_no_quorum: bool = False, silent: Set[int] = frozenset(),
-                 allow_silent: bool = False) -> None:
+                 allow_silent: bool = False, history: Optional[str] = None) -> None:
         self.names = [f"node{i + 1}" for i in range(len(epochs))]
         self.epochs = dict(zip(self.names, epochs))
         self.arrivals = dict(zip(self.names, arrivals))
@@ -55,6 +56,8 @@ class World:
         for n in self.silent:
             self.arrivals[n] = 0
         self.allow_silent = allow_silent
+        self.history = history              # the state UUID recorded in the CIB
+        self.refused: Set[str] = set()
         self.bootstraps: List[Tuple[str, int, int]] = []   # (node, partition, tick)
         self.done: Set[str] = set()
 
@@ -90,7 +93,7 @@ class World:
             view = View(n, self.names, self.online(p, t), self.quorate(p, t), self.published[p],
                         sorted(self.primary[p]), Claim.decode(holder) if holder else None,
                         elapsed=t - arrival, timeout=TIMEOUT, allow_no_quorum=self.allow,
-                        allow_silent=self.allow_silent)
+                        allow_silent=self.allow_silent, history=self.history)
             d = decide(view)
             if d.action == JOIN:
                 # a joiner waits inside Galera; it is Primary once a bootstrapper is
@@ -99,6 +102,9 @@ class World:
             elif d.action == RELEASE:
                 assert holder is not None
                 cib.release(KEY, holder)
+            elif d.action == REFUSE:
+                self.done.add(n)
+                self.refused.add(n)
             elif d.action in (CLAIM, BOOTSTRAP):
                 value = Claim(n, self.epochs[n].encode()).encode()
                 if d.action == BOOTSTRAP or cib.claim(KEY, value):
@@ -287,3 +293,72 @@ def test_a_new_datadir_never_wins_while_a_node_is_missing(case) -> None:  # type
     for node, _, t in world.bootstraps:
         if world.epochs[node].uuid == ZERO_UUID:
             assert all(a is not None and a <= t for a in world.arrivals.values()), world
+
+
+
+# --- a datadir from another history (issue 15) ----------------------------------------
+
+FOREIGN = "7c1e2f90-0000-4000-8000-00000000f00d"
+
+
+@st.composite
+def worlds_with_a_foreign_history(draw):  # type: ignore[no-untyped-def]
+    n = draw(st.integers(1, 5))
+    uuid = st.sampled_from([UUID, FOREIGN, ZERO_UUID])
+    eps = [Epoch(u, -1 if u == ZERO_UUID else draw(st.integers(0, 9)), False)
+           for u in draw(st.lists(uuid, min_size=n, max_size=n))]
+    arrivals = draw(st.lists(st.one_of(st.integers(0, 15), st.none()), min_size=n, max_size=n))
+    minority = set(draw(st.sets(st.integers(0, n - 1), max_size=(n - 1) // 2)))
+    order = draw(st.permutations(list(range(n))))
+    history = draw(st.sampled_from([UUID, None]))
+    return World(eps, arrivals, minority, None, order, history=history)
+
+
+@settings(max_examples=600, deadline=None)
+@given(worlds_with_a_foreign_history())
+def test_a_foreign_history_never_wins_and_never_joins(world: World) -> None:
+    world.run()
+    booted = {n for n, _, _ in world.bootstraps}
+    joined = set().union(*world.joined.values())
+    if world.history is not None:
+        strangers = {n for n, e in world.epochs.items() if e.uuid == FOREIGN}
+        assert not (booted | joined) & strangers, world
+        # a bootstrap is from the recorded history, or from new datadirs when no
+        # node that reported held another
+        for n in booted:
+            assert world.epochs[n].uuid in (UUID, ZERO_UUID), world
+            if world.epochs[n].uuid == ZERO_UUID:
+                assert not any(e.uuid == UUID for m, e in world.epochs.items()
+                               if world.arrivals[m] is not None
+                               and world.part[m] == world.part[n]), world
+    # whatever the history: one bootstrap per partition at most, and every
+    # bootstrapper's history is the one the nodes that reported mostly hold
+    for p in (0, 1):
+        assert len([b for b in world.bootstraps if b[1] == p]) <= 1, world
+    for n, _, _ in world.bootstraps:
+        seen = {m: world.epochs[m] for m in world.published[world.part[n]]}
+        history = world.history or shared_history(seen)[0]
+        assert history is None or world.epochs[n].uuid in (history, ZERO_UUID), world
+    assert world.refused.isdisjoint(booted | joined)
+
+
+def test_a_higher_seqno_from_another_cluster_is_refused_with_the_reason() -> None:
+    nodes = ("node1", "node2", "node3")
+    reports = {"node1": Epoch(FOREIGN, 900), "node2": Epoch(UUID, 7), "node3": Epoch(UUID, 5)}
+    for history in (UUID, None):        # recorded, or the majority's
+        d = decide(View("node1", nodes, nodes, True, reports, history=history))
+        assert d.action == REFUSE and FOREIGN in d.reason and UUID in d.reason
+        d = decide(View("node2", nodes, nodes, True, reports, history=history))
+        assert (d.action, d.winner) == (CLAIM, "node2")
+    # two histories as often, none recorded: nobody bootstraps, the reason says why
+    two = {"node1": Epoch(FOREIGN, 9), "node2": Epoch(UUID, 7)}
+    d = decide(View("node2", nodes[:2], nodes[:2], True, two))
+    assert d.action == WAIT and "the operator chooses" in d.reason
+    # the recorded history is nowhere, a foreign one is: wait, never an empty bootstrap
+    lost = {"node1": Epoch(FOREIGN, 9), "node2": Epoch(ZERO_UUID, -1),
+            "node3": Epoch(ZERO_UUID, -1)}
+    d = decide(View("node2", nodes, nodes, True, lost, history=UUID))
+    assert d.action == WAIT and "no reporting node holds the cluster's history" in d.reason
+    # a Primary Component of the cluster is not joined by a foreign node either
+    d = decide(View("node1", nodes, nodes, True, reports, primary=["node2"], history=UUID))
+    assert d.action == REFUSE

@@ -302,3 +302,21 @@ def test_a_server_started_by_hand_without_datadir_is_found_by_the_pid_file() -> 
     host.files["/var/run/mysql/mysqld.pid"] = f"{other}\n"
     assert act(host, "monitor")[0] == ExitCode.NOT_RUNNING
     assert act(host, "stop")[0] == ExitCode.SUCCESS and other in host.procs
+
+
+def test_a_datadir_of_another_history_is_refused_and_the_history_is_recorded() -> None:
+    """The election keeps to the history the cluster recorded: a datadir
+    from another cluster (here the host's UUID against a recorded other one)
+    never bootstraps, whatever its seqno, and leaves no vote behind."""
+    other = "7c1e2f90-0000-4000-8000-00000000f00d"
+    host = MySQLHost()
+    host.attrs[("p_mysql-galera-history", "node1")] = other
+    code, reason = act(host, "start")
+    assert code == ExitCode.ERR_ARGS, reason
+    assert "another Galera history" in reason and UUID in reason
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+    assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
+    # with no history recorded, the lone node bootstraps and records its own
+    del host.attrs[("p_mysql-galera-history", "node1")]
+    assert act(host, "start") == (ExitCode.SUCCESS, "")
+    assert host.attrs[("p_mysql-galera-history", "node1")] == UUID

@@ -31,11 +31,11 @@ APT_PKGS := pacemaker corosync crmsh pacemaker-cli-utils resource-agents libxml2
             neutron-server keystone \
             debhelper dpkg-dev fakeroot rpm cpio man-db
 
-.PHONY: all install uninstall deps check check-unit check-agents check-cluster golden \
+.PHONY: all install uninstall deps check check-unit check-agents check-cluster check-faults golden \
         typecheck readme bench demo demo-stop demo-failover demo-powerloss clean deb rpm
 
 all:
-	@echo "targets: install check check-unit check-agents check-cluster golden bench demo demo-failover demo-powerloss demo-stop deb rpm"
+	@echo "targets: install check check-unit check-agents check-cluster check-faults golden bench demo demo-failover demo-powerloss demo-stop deb rpm"
 
 # The meta-data is rendered once here, from the installed agent itself, so
 # that `meta-data` costs no more than the interpreter's start (see runner.py).
@@ -95,6 +95,9 @@ check-agents: deps install
 
 check-cluster: deps install
 	$(PYTHON) -m pytest -p no:cacheprovider -m cluster tests
+
+check-faults: deps install
+	$(PYTHON) -m pytest -p no:cacheprovider -m faults tests
 
 typecheck:
 	mypy --strict lib/mirantis_ocf

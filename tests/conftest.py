@@ -8,7 +8,7 @@ ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "lib"))
 sys.path.insert(0, os.path.join(ROOT, "tests"))
 
-TIERS = {"unit": "unit", "agents": "agent", "cluster": "cluster"}
+TIERS = {"unit": "unit", "agents": "agent", "cluster": "cluster", "faults": "faults"}
 
 
 def pytest_collection_modifyitems(items):  # type: ignore[no-untyped-def]

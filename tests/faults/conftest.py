@@ -1,20 +1,18 @@
 """The faults tier: what the suite survives, and the table that says so.
 
-Each test adds rows to FAULTS (``record(fault, outcome, detail)``); the
+Each test adds rows with fault_table.record(fault, survived, detail); the
 session ends with one table of them, after pytest's own summary."""
 import os
 import subprocess
-from typing import Iterator, List, Tuple
+import sys
+from typing import Iterator
 
 import pytest
 
-from support import ROOT
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-FAULTS: List[Tuple[str, str, str]] = []      # (fault, survived?, detail)
-
-
-def record(fault: str, survived: bool, detail: str) -> None:
-    FAULTS.append((fault, "survived" if survived else "FAILED", detail))
+from fault_table import FAULTS  # noqa: E402
+from support import ROOT  # noqa: E402
 
 
 @pytest.fixture(scope="session", autouse=True)

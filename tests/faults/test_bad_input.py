@@ -23,7 +23,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from conftest import record
+from fault_table import record
 from support import INSTALLED, agent_names, bare_env, reason_of
 
 AGENTS = os.environ.get("MOCF_AGENTS_DIR") or INSTALLED

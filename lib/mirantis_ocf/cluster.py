@@ -16,7 +16,7 @@ from .errors import GenericError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Tuple
+    from typing import Dict, List, Optional, Sequence, Tuple
 
     from .system import CommandResult
 
@@ -83,6 +83,10 @@ class Cluster(ABC):
         """Remove the claim; with ``holder``, only if it is still held by
         ``holder``.  False if the CIB could not be asked to (a claim that is
         not there, or no longer ``holder``'s, is no failure)."""
+
+    def attrs_of_all(self, names: Sequence[str]) -> Dict[str, Dict[str, str]]:
+        """Several transient node attributes on every node: name -> node -> value."""
+        return {name: self.attr_of_all(name) for name in names}
 
     def get_property(self, name: str) -> Optional[str]:
         """A cluster-wide value kept in the CIB (crm_config), None if unset."""
@@ -161,14 +165,18 @@ class CrmCluster(Cluster):
         return names
 
     def attr_of_all(self, name: str) -> Dict[str, str]:
+        return self.attrs_of_all((name,))[name]
+
+    def attrs_of_all(self, names: Sequence[str]) -> Dict[str, Dict[str, str]]:
         import xml.etree.ElementTree as ET
-        out = self._ok("cibadmin", "--query", "--scope", "status")
-        found: Dict[str, str] = {}
+        out = self._ok("cibadmin", "--query", "--scope", "status")     # one read for all
+        found: Dict[str, Dict[str, str]] = {name: {} for name in names}
         for state in ET.fromstring(out).iter("node_state"):
             for attrs in state.iter("transient_attributes"):
                 for nv in attrs.iter("nvpair"):
-                    if nv.get("name") == name and state.get("uname"):
-                        found[str(state.get("uname"))] = nv.get("value", "")
+                    name = nv.get("name", "")
+                    if name in found and state.get("uname"):
+                        found[name][str(state.get("uname"))] = nv.get("value", "")
         return found
 
     def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:

@@ -316,7 +316,14 @@ def test_a_datadir_of_another_history_is_refused_and_the_history_is_recorded() -
     assert "another Galera history" in reason and UUID in reason
     assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
     assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
-    # with no history recorded, the lone node bootstraps and records its own
+    # the refusal stays published, through the stop that follows: the others
+    # count this node as reported, and elect without it
+    assert host.attrs[("p_mysql-foreign", "node1")] == f"{UUID}:7:0"
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert ("p_mysql-foreign", "node1") in host.attrs
+    # with no history recorded, the lone node bootstraps and records its own,
+    # and its refusal of before is gone
     del host.attrs[("p_mysql-galera-history", "node1")]
     assert act(host, "start") == (ExitCode.SUCCESS, "")
     assert host.attrs[("p_mysql-galera-history", "node1")] == UUID
+    assert ("p_mysql-foreign", "node1") not in host.attrs

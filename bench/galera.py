@@ -27,6 +27,7 @@ sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from galera_env import MONITOR_PASSWORD, MONITOR_USER, GaleraNode  # noqa: E402
 from netns import NetnsCluster  # noqa: E402
+from netns_runs import run_setups  # noqa: E402
 
 HOST_ROOT = "/var/tmp/mirantis-ocf/galera-bench"
 # our election window in the bench (the default is 300 s), and how long the
@@ -193,22 +194,10 @@ def scenario(c: NetnsCluster, spec: Dict[str, object]) -> Dict[str, float]:
 
 
 def main() -> int:
-    c = NetnsCluster(state="/var/tmp/mirantis-ocf/netns-bench")
-    reason = c.missing_prerequisites()
-    if reason:
-        print(reason, file=sys.stderr)
+    results = run_setups(INSIDE, (("ocf:heartbeat:galera", STOCK), ("ocf:mirantis:mysql", OURS)),
+                         scenario)
+    if results is None:
         return 1
-    subprocess.run(["make", "-s", "-C", REPO, "install"], check=True)
-    os.makedirs(INSIDE, exist_ok=True)
-    results = {}
-    try:
-        for name, spec in (("ocf:heartbeat:galera", STOCK), ("ocf:mirantis:mysql", OURS)):
-            print(f"--- {name}", flush=True)
-            results[name] = scenario(c, spec)
-            print(json.dumps(results[name]), flush=True)
-    finally:
-        if c.is_running():
-            c.stop()
     ours, stock = results["ocf:mirantis:mysql"], results["ocf:heartbeat:galera"]
     print("\n3-node Galera, same machine, same run (seconds; monitor in ms)")
     print(f"{'':40s}{'heartbeat:galera':>18s}{'mirantis:mysql':>16s}{'ratio':>8s}")

@@ -28,6 +28,7 @@ sys.path.insert(0, os.path.join(REPO, "tests", "cluster"))
 sys.path.insert(0, os.path.join(REPO, "tests"))
 
 from netns import NetnsCluster  # noqa: E402
+from netns_runs import run_setups  # noqa: E402
 from replication_env import REPL_USER  # noqa: E402
 from replication_lab import INSIDE, NODES, WRITER_SQL, Replication  # noqa: E402
 
@@ -123,23 +124,11 @@ def scenario(c: NetnsCluster, spec: Dict[str, str]) -> Dict[str, object]:
 
 
 def main() -> int:
-    c = NetnsCluster(state="/var/tmp/mirantis-ocf/netns-bench")
-    reason = c.missing_prerequisites()
-    if reason:
-        print(reason, file=sys.stderr)
+    results = run_setups(INSIDE, (("ocf:heartbeat:mysql", STOCK), ("ocf:mirantis:mysql", OURS),
+                                  ("ocf:mirantis:mysql sentinel=false", OURS_MONITOR_ONLY)),
+                         scenario)
+    if results is None:
         return 1
-    subprocess.run(["make", "-s", "-C", REPO, "install"], check=True)
-    os.makedirs(INSIDE, exist_ok=True)
-    results = {}
-    try:
-        for name, spec in (("ocf:heartbeat:mysql", STOCK), ("ocf:mirantis:mysql", OURS),
-                           ("ocf:mirantis:mysql sentinel=false", OURS_MONITOR_ONLY)):
-            print(f"--- {name}", flush=True)
-            results[name] = scenario(c, spec)
-            print(json.dumps(results[name]), flush=True)
-    finally:
-        if c.is_running():
-            c.stop()
     ours, stock = results["ocf:mirantis:mysql"], results["ocf:heartbeat:mysql"]
     plain = results["ocf:mirantis:mysql sentinel=false"]
     print(f"\n3-node MariaDB replication, same machine, same run (seconds), "

@@ -166,6 +166,21 @@ def command_words(argv: Tuple[str, ...]) -> Tuple[str, ...]:
     return tuple(argv[0][argv[0].index(" (") + 2:-1].split())
 
 
+def program_words(info: ProcInfo, name: str) -> Optional[Tuple[str, ...]]:
+    """The command line of ``info`` when it is alive and runs the program
+    ``name`` (among its first two words: ``python3 /usr/bin/neutron-…``)."""
+    if not info.alive:
+        return None
+    argv = command_words(info.argv)
+    return argv if any(os.path.basename(a) == name for a in argv[:2]) else None
+
+
+def heads(found: Sequence[ProcInfo]) -> List[ProcInfo]:
+    """Those of ``found`` that are no worker (child) of another of them."""
+    pids = {p.pid for p in found}
+    return [p for p in found if p.ppid not in pids]
+
+
 def config_files(argv: Sequence[str]) -> List[str]:
     """The --config-file values of a command line, in order."""
     found = []
@@ -231,12 +246,8 @@ class NetworkAgent(Agent):
         config = str(ctx.params.config)
 
         def match(info: ProcInfo) -> bool:
-            if not info.alive:
-                return False
-            argv = command_words(info.argv)
-            if not any(os.path.basename(a) == name for a in argv[:2]):
-                return False
-            files = config_files(argv)
+            argv = program_words(info, name)
+            files = config_files(argv) if argv is not None else []
             return bool(files) and files[0] == config
         return match
 
@@ -250,16 +261,12 @@ class NetworkAgent(Agent):
         mine = self._match(ctx)
 
         def match(info: ProcInfo) -> bool:
-            if not info.alive or mine(info):
-                return False
-            argv = command_words(info.argv)
-            if not any(os.path.basename(a) == name for a in argv[:2]):
+            argv = program_words(info, name)
+            if argv is None or mine(info):
                 return False
             return bool(ours & set(config_files(argv))) and \
                 ctx.system.net_namespace(info.pid) == me
-        found = proc.find(ctx.system, match)
-        pids = {p.pid for p in found}
-        return [p for p in found if p.ppid not in pids]       # not a worker of another
+        return heads(proc.find(ctx.system, match))
 
     def _running(self, ctx: Context) -> Optional[ProcInfo]:
         """The daemon named by the pid file, if alive and ours."""
@@ -269,9 +276,7 @@ class NetworkAgent(Agent):
     def _adopt(self, ctx: Context) -> Optional[ProcInfo]:
         """A daemon of ours that the pid file does not name (the file was lost,
         or the daemon was started by hand): record it, and manage it."""
-        found = proc.find(ctx.system, self._match(ctx))
-        pids = {p.pid for p in found}
-        mains = [p for p in found if p.ppid not in pids]   # not a worker of another
+        mains = heads(proc.find(ctx.system, self._match(ctx)))
         if not mains:
             return None
         main = min(mains, key=lambda p: p.start_time)

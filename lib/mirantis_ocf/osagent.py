@@ -301,6 +301,8 @@ class NetworkAgent(Agent):
         info = self._running(ctx) or self._adopt(ctx)
         if info is None:
             return ExitCode.NOT_RUNNING
+        if proc.frozen(ctx.system, info):
+            raise GenericError(proc.frozen_reason(os.path.basename(str(ctx.params.binary)), info))
         if ctx.params.amqp_check or ctx.check_level >= 10:
             if not self._amqp_connected(ctx, self._family(ctx, [info])):
                 raise GenericError(f"{os.path.basename(str(ctx.params.binary))} (pid {info.pid}) "

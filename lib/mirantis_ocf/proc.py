@@ -130,6 +130,22 @@ def same(system: System, info: ProcInfo) -> bool:
     return now is not None and now.alive and now.start_time == info.start_time
 
 
+def frozen(system: System, info: ProcInfo, settle: float = 0.5) -> bool:
+    """True if ``info`` is stopped by a signal (state T: SIGSTOP, SIGTSTP),
+    now and again ``settle`` seconds later: a daemon that serves nothing
+    while its pid looks alive.  A tracing stop (t: strace, a debugger) is
+    not counted: strace makes it at every system call."""
+    if info.state != "T":
+        return False
+    system.sleep(settle)
+    now = system.process(info.pid)
+    return now is not None and now.start_time == info.start_time and now.state == "T"
+
+
+def frozen_reason(name: str, info: ProcInfo) -> str:
+    return f"{name} (pid {info.pid}) is stopped (SIGSTOP): it serves nothing"
+
+
 # --- waiting -----------------------------------------------------------------
 
 def wait_until(system: System, budget: Budget, done: Callable[[], bool],
@@ -207,7 +223,7 @@ def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
 
 def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, log: Log,
                    name: str, term: int = 15, grace: Optional[float] = None) -> None:
-    """TERM, wait within the budget, then KILL; return only when all are gone.
+    """TERM (and CONT), wait within the budget, then KILL; return only when all are gone.
 
     Raises :class:`GenericError` if a process survives KILL (a process in D
     state): a stop must not claim success while the service still runs.
@@ -222,6 +238,10 @@ def stop_processes(system: System, targets: Iterable[ProcInfo], budget: Budget, 
              + ",".join(str(t.pid) for t in targets))
     for t in targets:
         system.signal_process(t, term)
+        if term != signal.SIGKILL:
+            # as systemd does: a stopped process (SIGSTOP, a hung daemon
+            # someone froze) acts on TERM only once it runs again
+            system.signal_process(t, signal.SIGCONT)
 
     def gone() -> bool:
         return not any(same(system, t) for t in targets)

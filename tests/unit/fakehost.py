@@ -26,6 +26,7 @@ class FakeHost(System):
         self.now = 1000.0
         self.next_pid = 4000
         self.ignore_term: set = set()
+        self.pending: set = set()       # stopped (SIGSTOP) processes with a TERM waiting
 
     # processes
     def add_process(self, exe: str, argv: Sequence[str]) -> int:
@@ -57,7 +58,17 @@ class FakeHost(System):
             getattr(self, "kill_times", {})[pid] = self.now
         if pid not in self.procs:
             return False
-        if sig == 9 or pid not in self.ignore_term:
+        if sig in (18, 19):         # CONT, STOP
+            self.procs[pid].state = "T" if sig == 19 else "S"
+            if sig == 18 and pid in self.pending:
+                self.pending.discard(pid)
+                del self.procs[pid]
+            return True
+        if self.procs[pid].state == "T" and sig not in (0, 9):
+            if pid not in self.ignore_term:
+                self.pending.add(pid)       # acted on once it runs again
+            return True
+        if sig == 9 or (sig != 0 and pid not in self.ignore_term):
             del self.procs[pid]
         return True
 

@@ -131,8 +131,22 @@ def test_stop_escalates_to_kill() -> None:
     pid = int(host.files[PID])
     host.ignore_term.add(pid)
     assert act(host, "stop")[0] == ExitCode.SUCCESS
-    assert [s for p, s in host.signals if p == pid] == [signal.SIGTERM, signal.SIGKILL]
+    # CONT after TERM, as systemd does: a frozen (SIGSTOP) daemon can act on the TERM
+    assert [s for p, s in host.signals if p == pid] == [signal.SIGTERM, signal.SIGCONT,
+                                                         signal.SIGKILL]
     assert host.now - 1000.0 < 30   # within the stop's budget
+
+
+def test_a_frozen_haproxy_fails_its_monitor_and_stop_thaws_it_to_end_it() -> None:
+    host = haproxy_host()
+    act(host, "start")
+    pid = int(host.files[PID])
+    host.kill(pid, signal.SIGSTOP)          # a hung daemon: its pid alive, serving nothing
+    code, reason = act(host, "monitor")
+    assert code == ExitCode.ERR_GENERIC and f"pid {pid}" in reason and "SIGSTOP" in reason
+    assert act(host, "stop")[0] == ExitCode.SUCCESS
+    assert [s for p, s in host.signals if p == pid][-2:] == [signal.SIGTERM, signal.SIGCONT]
+    assert pid not in host.procs
 
 
 def test_extraconf_is_split_without_a_shell_and_reserved_options_refused() -> None:

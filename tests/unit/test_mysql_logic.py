@@ -88,6 +88,19 @@ def test_stop_kills_the_wrapper_first_then_terms_the_server() -> None:
     assert host.procs == {} and ("p_mysql-primary", "node1") not in host.attrs
 
 
+def test_a_frozen_server_fails_its_monitor_at_once_and_withdraws_its_flag() -> None:
+    host = MySQLHost()
+    act(host, "start")
+    server = next(p for p, i in host.procs.items() if i.exe == "/usr/sbin/mariadbd")
+    assert ("p_mysql-primary", "node1") in host.attrs
+    host.kill(server, signal.SIGSTOP)
+    calls = len(host.sql_calls)
+    code, reason = act(host, "monitor")
+    assert code == ExitCode.ERR_GENERIC and "SIGSTOP" in reason, reason
+    assert len(host.sql_calls) == calls           # no query left to hang on it
+    assert ("p_mysql-primary", "node1") not in host.attrs
+
+
 def test_another_datadirs_server_is_never_touched() -> None:
     host = MySQLHost()
     other = host.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", "--datadir=/srv/other"])

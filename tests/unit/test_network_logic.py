@@ -155,6 +155,18 @@ def test_stop_ends_the_workers_too() -> None:
     assert worker not in host.procs and daemon.pid not in host.procs
 
 
+def test_a_frozen_daemon_fails_its_monitor() -> None:
+    host = network_host("quantum-agent-metadata")
+    act(host, "quantum-agent-metadata", "start")
+    (daemon,) = daemons(host)
+    assert act(host, "quantum-agent-metadata", "monitor")[0] == ExitCode.SUCCESS
+    host.kill(daemon.pid, 19)               # SIGSTOP: alive, serving nothing
+    code, reason = act(host, "quantum-agent-metadata", "monitor")
+    assert code == ExitCode.ERR_GENERIC and "SIGSTOP" in reason, reason
+    host.kill(daemon.pid, 18)
+    assert act(host, "quantum-agent-metadata", "monitor")[0] == ExitCode.SUCCESS
+
+
 def test_dhcp_clean_up_touches_only_its_namespaces() -> None:
     host = network_host("quantum-agent-dhcp")
     act(host, "quantum-agent-dhcp", "start")

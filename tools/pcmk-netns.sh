@@ -448,6 +448,11 @@ start_nodes() {
             { err "node$n has no state in $(nd "$n"): run '$0 start' first"; return 1; }
         launch "$n" || { show_logs "$n"; return 1; }
     done
+    if [ -n "${PCMK_NETNS_NO_CONVERGE:-}" ]; then
+        # a partition (a test's) keeps some nodes apart: no common view to wait for
+        log "$(names "$@") launched; not waiting for one view (PCMK_NETNS_NO_CONVERGE)"
+        return 0
+    fi
     if ! wait_converged "$START_TIMEOUT" "$@"; then
         show_logs "$@"
         return 1

@@ -101,10 +101,11 @@ class NetnsCluster:
         return env
 
     def _script(self, args: Sequence[Any], check: bool = True, timeout: float = 60,
-                input: Optional[str] = None) -> "subprocess.CompletedProcess[str]":
+                input: Optional[str] = None,
+                env: Optional[Dict[str, str]] = None) -> "subprocess.CompletedProcess[str]":
         cmd = [str(self.script)] + [str(a) for a in args]
         proc = subprocess.run(cmd, capture_output=True, text=True, input=input,
-                              timeout=timeout, env=self._env(), check=False)
+                              timeout=timeout, env={**self._env(), **(env or {})}, check=False)
         if check and proc.returncode != 0:
             raise AssertionError(
                 f"{cmd!r} exited {proc.returncode}\n"
@@ -167,11 +168,13 @@ class NetnsCluster:
         self._remember()
         self._script(["powerloss", *ns], timeout=60)
 
-    def node_start(self, *ns: int, timeout: float = START_TIMEOUT) -> None:
+    def node_start(self, *ns: int, timeout: float = START_TIMEOUT, converge: bool = True) -> None:
         """(Re)start these nodes like after a reboot (empty /run; CIB, extra
         binds and data kept); returns once every running node sees them
-        online and agrees on the DC."""
-        self._script(["node-start", *ns], timeout=timeout)
+        online and agrees on the DC (``converge=False``: once launched, for
+        a network partition, where no common view comes)."""
+        self._script(["node-start", *ns], timeout=timeout,
+                     env={} if converge else {"PCMK_NETNS_NO_CONVERGE": "1"})
         self._remember()
 
     # --- the nodes' network (their namespaces outlive node_kill/powerloss) ---------

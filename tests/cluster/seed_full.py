@@ -195,11 +195,12 @@ def mysql_params() -> Dict[str, str]:
     return params
 
 
-def seed_crm() -> str:
-    """The seed's whole configuration, for `crm configure load update`."""
+def seed_crm(mysql_extra: Optional[Dict[str, str]] = None) -> str:
+    """The seed's whole configuration, for `crm configure load update`
+    (``mysql_extra``: more params of p_mysql)."""
     head = SEED.format(
         p_haproxy=_params({"conffile": f"{INSIDE}/haproxy/haproxy.cfg"}),
-        p_mysql=_params(mysql_params()), nic=NIC, mgmt_vip=MGMT_VIP, public_vip=PUBLIC_VIP,
+        p_mysql=_params({**mysql_params(), **(mysql_extra or {})}), nic=NIC, mgmt_vip=MGMT_VIP, public_vip=PUBLIC_VIP,
         netmask=VIP_NETMASK)
     network = sn.network_crm(f"{INSIDE}/conf").replace(SEED_MGMT_VIP, MGMT_VIP)
     return head + network
@@ -446,9 +447,10 @@ class Seed:
         ovs.start(self.host_dir(n))
         self.ovs[n] = ovs
 
-    def load(self) -> None:
+    def load(self, text: str = "") -> None:
+        """The seed's configuration (or ``text``, another crm text) loaded."""
         with open(self.crm_path, "w") as f:
-            f.write(seed_crm())
+            f.write(text or seed_crm())
         self.c.exec(self.live()[0], ["crm", "configure", "load", "update", self.crm_path],
                     timeout=90)
 
@@ -586,7 +588,8 @@ class Seed:
             self.c.cable(n, False)
         self.down = list(NODES)
 
-    def restart(self, *ns: int, progress: Callable[[str], None] = lambda s: None) -> None:
+    def restart(self, *ns: int, progress: Callable[[str], None] = lambda s: None,
+                converge: bool = True) -> None:
         """These nodes boot again: a clean network (own address only), cable
         plugged, corosync and pacemaker, and OVS as soon as the node exists
         (OVS starts at boot, before the cluster schedules the ovs agent)."""
@@ -602,7 +605,7 @@ class Seed:
 
         def boot() -> None:
             try:
-                self.c.node_start(*ns)
+                self.c.node_start(*ns, converge=converge)
             except BaseException as e:      # re-raised below
                 errors.append(e)
         t = threading.Thread(target=boot, name="node_start", daemon=True)

@@ -5,7 +5,7 @@ bench/replication.py.
 """
 import os
 import subprocess
-from typing import Dict, List, Optional, Set
+from typing import Any, Dict, List, Optional, Set
 
 from galera_env import MONITOR_PASSWORD, MONITOR_USER
 from netns import NetnsCluster
@@ -68,6 +68,7 @@ class Replication:
         self.nodes = {n: ReplicaNode(f"{root}/n{n}", n, NetnsCluster.addr(n), PORT,
                                      inside=INSIDE) for n in NODES}
         self.writer: Optional["subprocess.Popen[bytes]"] = None
+        self.sweep: Any = None          # a secrets_sweep.SecretSweep, for the module's run
 
     def sql(self, n: int, statement: str, check: bool = True) -> List[List[str]]:
         out = self.c.exec(n, ["mariadb", f"--socket={INSIDE}/run/mysqld.sock", "-N", "-B",

@@ -20,7 +20,10 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
 
+import secrets_sweep  # noqa: E402
+from galera_env import MONITOR_PASSWORD  # noqa: E402
 from netns import NetnsCluster  # noqa: E402
+from replication_env import REPL_PASSWORD  # noqa: E402
 from replication_lab import HOST_ROOT, INSIDE, NODES, WRITER_SQL, Replication, timing  # noqa: E402
 
 pytestmark = pytest.mark.cluster
@@ -53,6 +56,9 @@ def repl() -> Iterator[Replication]:
     subprocess.run(["make", "-s", "-C", REPO, "install"], check=True, capture_output=True)
     os.makedirs(INSIDE, exist_ok=True)
     r = Replication(cluster, RESOURCE)
+    # every process's argv and environment, from the first start to the last stop
+    r.sweep = secrets_sweep.SecretSweep((REPL_PASSWORD, MONITOR_PASSWORD))
+    r.sweep.start()
     try:
         cluster.start()
         for n, node in r.nodes.items():
@@ -61,6 +67,7 @@ def repl() -> Iterator[Replication]:
         yield r
     finally:
         r.stop_writer()
+        r.sweep.stop()
         try:
             cluster.exec(1, ["crm", "configure", "property", "stop-all-resources=true"],
                          check=False, timeout=60)
@@ -341,3 +348,19 @@ def test_g_the_sentinel_is_silent_in_maintenance_and_ends_with_the_resource(
     r.c.wait_for(lambda: not r.roles(), DEADLINE, "mysql to stop everywhere")
     assert [sentinels(r, n) for n in NODES] == [[], [], []]
     assert not any(os.path.exists(f"{r.nodes[n].root}/run/mysqld.pid.sentinel") for n in NODES)
+
+
+def test_h_no_password_in_any_process_or_log(repl: Replication) -> None:
+    """Last (every start, promote, seed, demote and stop has run):
+    replication_passwd and test_passwd were in no process's argv or
+    environment (the agents' own aside: pacemaker-execd hands them their
+    parameters there), nor in any log of the nodes or the servers."""
+    r = repl
+    r.sweep.stop()
+    roots = [str(r.c.node_dir(n) / "log") for n in NODES] + [HOST_ROOT]
+    read, in_files = secrets_sweep.search_files(roots, (REPL_PASSWORD, MONITOR_PASSWORD),
+                                                skip=("/data/", "resource.crm"))
+    print(f"\nCOUNT h. {r.sweep.scans} sweeps of {r.sweep.processes} process readings, "
+          f"{read} files read: {len(r.sweep.found)} in processes, {len(in_files)} in files")
+    assert r.sweep.scans > 10 and read > 0
+    assert r.sweep.found == [] and in_files == [], (r.sweep.found[:5], in_files[:5])

@@ -24,8 +24,8 @@ seed: the test plays its init system (systemd's Restart=) and checks that the
 agents ride it out.
 """
 import os
-import re
 import signal
+import shutil
 import subprocess
 import sys
 import time
@@ -41,6 +41,7 @@ sys.path.insert(0, os.path.join(HERE, ".."))
 import cluster_faults as cf  # noqa: E402
 import neutron_env as ne  # noqa: E402
 import seed_full as sf  # noqa: E402
+import secrets_sweep  # noqa: E402
 from fault_table import record  # noqa: E402
 from galera_env import MONITOR_PASSWORD  # noqa: E402
 from netns import NetnsCluster, started_on  # noqa: E402
@@ -66,9 +67,11 @@ class Faults:
         self.c = seed.c
         self.writer: Optional[cf.Writer] = None
         self.sampler: Optional[cf.Sampler] = None
-        self.sweep = cf.SecretSweep(SECRETS)
+        self.sweep = secrets_sweep.SecretSweep(SECRETS)
         self.reasons: List[str] = []        # every exit reason Pacemaker recorded
         self.bootstraps: List[Tuple[str, List[int]]] = []     # (fault, nodes that bootstrapped)
+        self.t0 = time.time()
+        self.stash_marks: Dict[int, int] = {}     # node -> pacemaker.log line of cibsecret
 
     # --- where things are ---------------------------------------------------------
     def pid_of(self, rsc: str, n: int) -> Optional[int]:
@@ -313,7 +316,7 @@ def vswitchd_fault(faults: Faults, n: int, sig: int) -> Tuple[bool, str]:
     failed = NetnsCluster.failures(mon)
     ok = check.returncode == 0 and not failed and faults.settled()[0]
     detail = (f"not a Pacemaker resource (init's); the ovs agent's monitor returned "
-              f"rc {check.returncode} in {monitor:.1f}s meanwhile; switch applying changes "
+              f"rc {check.returncode} in {monitor:.2f}s meanwhile; switch applying changes "
               f"again after {took:.1f}s; resource failures: {len(failed)}")
     print(f"\n{what}: {detail}")
     record(what, ok, detail)
@@ -650,6 +653,86 @@ def test_h_five_power_losses_in_a_row(faults: Faults) -> None:
     assert all(results)
 
 
+# --- Pacemaker's CIB secrets ---------------------------------------------------------------
+
+# cibsecret copies the secret files to the other nodes with ssh and scp, and
+# finds them with fping or ping; the namespace nodes run no sshd and have no
+# names.  These stand-ins do the same on the host paths of each node's
+# /var/lib/pacemaker ({state}/nN/var-lib-pacemaker): a fake in front of what
+# cannot run here, cibsecret itself is Debian's.
+SHIMS = {
+    "ssh": r"""#!/bin/bash
+while [ "${{1#-}}" != "$1" ]; do [ "$1" = -o ] && shift; shift; done
+node=$1; shift; [ "$1" = -- ] && shift
+root={state}/n${{node#node}}/var-lib-pacemaker
+exec "${{@//\/var\/lib\/pacemaker/$root}}"
+""",
+    "scp": r"""#!/bin/bash
+args=()
+while [ $# -gt 0 ]; do case $1 in -o) shift 2 ;; -*) shift ;; *) args+=("$1"); shift ;; esac; done
+dest=${{args[-1]}}; unset 'args[-1]'
+node=${{dest%%:*}}; path=${{dest#*:}}
+root={state}/n${{node#node}}/var-lib-pacemaker
+exec cp -pr "${{args[@]}}" "${{path/\/var\/lib\/pacemaker/$root}}"
+""",
+    "fping": r"""#!/bin/bash
+for a; do [ "${{a#-}}" = "$a" ] && echo "$a"; done; exit 0
+""",
+}
+CIB_SECRETS = ((sf.MYSQL, "test_passwd"), (sf.MYSQL, "replication_passwd"),
+               (sf.DHCP, "password"), (sf.L3, "password"))
+
+
+def test_i_pacemakers_cib_secrets_hold_our_secret_parameters(faults: Faults) -> None:
+    """cibsecret stash moves each secret parameter out of the CIB into
+    root-only files on every node (lrm:// in the CIB); pacemaker-execd hands
+    the agents the real value: the mysql monitor logs in with it, the dhcp
+    agent writes it to its private credentials file.  Then the CIB holds no
+    secret, and Pacemaker's log of the CIB's changes none either."""
+    faults.wait_settled("a settled cluster before cibsecret")
+    shims = f"{HOST_ROOT}/shims"
+    os.makedirs(shims, exist_ok=True)
+    for name, text in SHIMS.items():
+        with open(f"{shims}/{name}", "w") as f:
+            f.write(text.format(state=faults.c.state))
+        os.chmod(f"{shims}/{name}", 0o755)
+    path = f"PATH={shims}:/usr/sbin:/usr/bin:/sbin:/bin"
+    faults.stash_marks = {n: len(faults.seed.pacemaker_log(n).splitlines()) for n in sf.NODES}
+    t0 = time.monotonic()
+    for rsc, param in CIB_SECRETS:
+        out = faults.c.exec(1, ["env", path, "cibsecret", "stash", rsc, param], check=False,
+                            timeout=120)
+        assert out.returncode == 0, out.stdout + out.stderr
+    cib = faults.c.exec(1, ["cibadmin", "--query", "--scope", "resources"]).stdout
+    in_cib = [s for s in SECRETS if s in cib]
+    checks = {n: [faults.c.exec(n, ["cibsecret", "-C", "check", rsc, param],
+                                check=False).returncode for rsc, param in CIB_SECRETS]
+              for n in sf.NODES}
+    # a changed parameter restarts the resources: the real values must reach them
+    faults.wait_settled("everything Started again with the secrets from the files")
+    took = time.monotonic() - t0
+    mysql_node = 2
+    monitor = faults.c.exec(mysql_node, ["crm_resource", "--force-check", "-r", sf.MYSQL],
+                            check=False, timeout=60)
+    dhcp = faults.node_of(sf.DHCP)
+    openrc = faults.c.node_dir(dhcp) / "run" / "resource-agents" / f"{sf.DHCP}.openrc"
+    credentials = openrc.read_text() if openrc.exists() else ""
+    missing = faults.missing(sf.NODES)
+    faults.cleanup()
+    ok = not in_cib and all(rc == 0 for rcs in checks.values() for rc in rcs) \
+        and monitor.returncode == 0 and not any(missing.values()) \
+        and NEUTRON_SECRET in credentials and "lrm://" not in credentials
+    detail = (f"{', '.join(f'{r}.{p}' for r, p in CIB_SECRETS)} stashed: the CIB holds "
+              f"lrm:// ({len(in_cib)} secrets left in it), cibsecret check on node1/2/3: "
+              f"{checks}; everything Started and Synced again in {took:.1f}s; the mysql "
+              f"monitor logs in with the secret from the file: rc {monitor.returncode}; the "
+              f"dhcp agent's 0600 credentials hold the real password: "
+              f"{NEUTRON_SECRET in credentials}")
+    print(f"\ncibsecret: {detail}")
+    record("Pacemaker's CIB secrets (cibsecret)", ok, detail)
+    assert ok, (in_cib, checks, monitor.stdout, monitor.stderr, missing)
+
+
 # --- the checker ----------------------------------------------------------------------------
 
 def test_z_every_acknowledged_row_on_every_node_one_primary_component_no_secret(
@@ -674,14 +757,37 @@ def test_z_every_acknowledged_row_on_every_node_one_primary_component_no_secret(
     faults.sweep.stop()
     roots = [HOST_ROOT] + [str(faults.c.node_dir(n) / "log") for n in sf.NODES] + ["/var/log"]
     # not the CIB (it holds the parameters: cibsecret's matter), nor the datadirs
-    read, in_files = cf.search_files(roots, SECRETS,
-                                     skip=("seed.crm", "/journal/", "/galera/data/"))
+    read, in_files = secrets_sweep.search_files(
+        roots, SECRETS, skip=("seed.crm", "/journal/", "/galera/data/", "pacemaker.log"))
+    # pacemaker.log line by line: pacemaker-based logs every change of the
+    # CIB, values included, so a configuration loaded with its secrets in
+    # plain text is there (cibsecret's matter, test_i); nothing else may be
+    cib_lines, since_stash = 0, 0
+    for n in sf.NODES:
+        text = faults.seed.pacemaker_log(n)
+        for i, line in enumerate(text.splitlines()):
+            if not any(s in line for s in SECRETS):
+                continue
+            if "pacemaker-based" in line and "cib_perform_op" in line:
+                cib_lines += 1
+                since_stash += faults.stash_marks.get(n, 1 << 62) <= i
+            else:
+                in_files.append(f"node{n} pacemaker.log: {line[:160]}")
+        read += 1
     in_reasons = [r for r in faults.reasons if any(s in r for s in SECRETS)]
-    secrets = len(faults.sweep.found) + len(in_files) + len(in_reasons)
+    # syslog, where journald keeps it (its files are compressed: ask it)
+    journal = "" if shutil.which("journalctl") is None else subprocess.run(
+        ["journalctl", "-q", "-o", "cat", f"--since=@{int(faults.t0)}"], capture_output=True,
+        text=True, timeout=120, check=False).stdout
+    in_files += [f"journal: {s[:3]}..." for s in SECRETS if s in journal]
+    secrets = len(faults.sweep.found) + len(in_files) + len(in_reasons) + since_stash
     record("secrets in argv, environ, logs, exit reasons", secrets == 0,
            f"{secrets} found: {faults.sweep.scans} sweeps of {faults.sweep.processes} process "
            f"readings, {read} files read (pacemaker.log, corosync.log, the daemons' logs, "
-           f"/var/log), {len(faults.reasons)} exit reasons")
+           f"/var/log), {len(journal.splitlines())} journal lines, "
+           f"{len(faults.reasons)} exit reasons; Pacemaker's own CIB log held the "
+           f"configuration's plain-text secrets before cibsecret: {cib_lines} lines, "
+           f"{since_stash} after")
     print(f"\nchecker: {len(acked)} acknowledged, missing {missing}; "
           f"{len(faults.sampler.violations)} double PCs; secrets {faults.sweep.found[:5]} "
           f"{in_files[:5]} {in_reasons[:5]}")

@@ -72,3 +72,23 @@ def search_files(roots: Sequence[str], secrets: Sequence[str],
                 read += 1
                 found += [f"{path}: {s[:3]}..." for s in secrets if s.encode() in data]
     return read, found
+
+
+def pacemaker_log_lines(text: str, secrets: Sequence[str]) -> Tuple[List[int], List[str]]:
+    """A pacemaker.log's lines that hold a secret: (the numbers of those
+    that are Pacemaker's own log of a CIB change, the others).  pacemaker-based
+    logs every change of the CIB with its values, so a configuration loaded
+    with a secret in plain text is there (cibsecret keeps it out); no other
+    line may hold one: an agent's, the executor's, the scheduler's.  The
+    others come back with each secret cut to its first three characters."""
+    cib, others = [], []
+    for i, line in enumerate(text.splitlines()):
+        if not any(s in line for s in secrets):
+            continue
+        if "pacemaker-based" in line and "cib_perform_op" in line:
+            cib.append(i)
+        else:
+            for secret in secrets:
+                line = line.replace(secret, secret[:3] + "...")
+            others.append(line[:160])
+    return cib, others

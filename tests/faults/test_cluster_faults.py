@@ -764,15 +764,10 @@ def test_z_every_acknowledged_row_on_every_node_one_primary_component_no_secret(
     # plain text is there (cibsecret's matter, test_i); nothing else may be
     cib_lines, since_stash = 0, 0
     for n in sf.NODES:
-        text = faults.seed.pacemaker_log(n)
-        for i, line in enumerate(text.splitlines()):
-            if not any(s in line for s in SECRETS):
-                continue
-            if "pacemaker-based" in line and "cib_perform_op" in line:
-                cib_lines += 1
-                since_stash += faults.stash_marks.get(n, 1 << 62) <= i
-            else:
-                in_files.append(f"node{n} pacemaker.log: {line[:160]}")
+        cib, others = secrets_sweep.pacemaker_log_lines(faults.seed.pacemaker_log(n), SECRETS)
+        cib_lines += len(cib)
+        since_stash += sum(1 for i in cib if i >= faults.stash_marks.get(n, 1 << 62))
+        in_files += [f"node{n} pacemaker.log: {line}" for line in others]
         read += 1
     in_reasons = [r for r in faults.reasons if any(s in r for s in SECRETS)]
     # syslog, where journald keeps it (its files are compressed: ask it)

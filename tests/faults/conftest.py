@@ -25,6 +25,15 @@ def installed() -> Iterator[None]:
     yield
 
 
+@pytest.hookimpl(hookwrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):  # type: ignore[no-untyped-def]
+    """Each phase's report on its item (item.rep_call...): a fixture's
+    teardown can then tell a failed test, and gather the evidence."""
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
 def pytest_terminal_summary(terminalreporter):  # type: ignore[no-untyped-def]
     if not FAULTS:
         return

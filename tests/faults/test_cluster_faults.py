@@ -24,6 +24,7 @@ seed: the test plays its init system (systemd's Restart=) and checks that the
 agents ride it out.
 """
 import os
+import re
 import signal
 import shutil
 import subprocess
@@ -49,6 +50,7 @@ from netns import NetnsCluster, started_on  # noqa: E402
 pytestmark = pytest.mark.faults
 
 HOST_ROOT = "/var/tmp/mirantis-ocf/faults"
+EVIDENCE = "/var/tmp/mirantis-ocf/faults-evidence"     # a failed fault's logs, kept
 USER, PASSWORD, DATABASE, TABLE = "faults_client", "faults-client-pw", "faults", "w"
 NEUTRON_SECRET = "Nq7-neutron-S3cret"
 REPLICATION_SECRET = "Rp4-replication-S3cret"
@@ -94,6 +96,51 @@ class Faults:
         if rsc == sf.HAPROXY:
             return str(self.c.node_dir(n) / "run" / "haproxy.pid")
         return str(self.c.node_dir(n) / "run" / "resource-agents" / f"{rsc}.pid")
+
+    def evidence(self, name: str) -> str:
+        """After a failed fault: every node's logs copied to EVIDENCE/name
+        (the teardown removes the originals), and a digest to print: what
+        Pacemaker had pending, its last transitions' actions and Galera's last
+        view changes on every node, the secrets cut out."""
+        dest = os.path.join(EVIDENCE, name)
+        shutil.rmtree(dest, ignore_errors=True)
+        load = " ".join(f"{x:.1f}" for x in os.getloadavg())
+        digest = [f"evidence of {name} (the logs in {dest}; load average {load}):"]
+        try:
+            live = self.seed.live()
+            mon = self.c.exec(live[0], ["crm_mon", "-1", "-r", "--pending"], check=False,
+                              timeout=30).stdout if live else ""
+            digest += ["  crm_mon: " + line.strip() for line in mon.splitlines()
+                       if re.search(r"Starting|Stopping|Promoting|FAILED|Stopped|OFFLINE|"
+                                    r"pending|UNCLEAN|Failed", line)][:12]
+        except Exception as e:      # the evidence goes on
+            digest.append(f"  crm_mon: {e}")
+        pcmk = re.compile(r"pacemaker-controld.*(Initiating|Result of|throttle|Transition \d+ "
+                          r"\(Complete|aborted|Transition .* stopped)|timed out|"
+                          r"pacemaker-execd.*hung")
+        wsrep = re.compile(r"New cluster view|Quorum results|non-Primary|Shifting to|"
+                           r"State transfer|SST (failed|complete)|\[ERROR\]|Aborting|signal")
+        for n in sf.NODES:
+            sources = [(f"node{n} pacemaker", str(self.c.node_dir(n) / "log"), pcmk, 8),
+                       (f"node{n} mysqld.err", f"{HOST_ROOT}/n{n}/galera", wsrep, 8)]
+            for label, src, pattern, keep in sources:
+                try:
+                    shutil.copytree(src, os.path.join(dest, f"n{n}", os.path.basename(src)),
+                                    ignore=shutil.ignore_patterns("data", "db", "*.sock",
+                                                                  "ib*", "*.ibd", "gvwstate*"),
+                                    dirs_exist_ok=True)
+                    log = "pacemaker.log" if "pacemaker" in label else "mysqld.err"
+                    with open(os.path.join(src, log), errors="replace") as f:
+                        hits = [line.rstrip() for line in f
+                                if pattern.search(line) and "Cancel" not in line]
+                except OSError as e:
+                    digest.append(f"  {label}: {e}")
+                    continue
+                digest += [f"  {label}: {line[:200]}" for line in hits[-keep:]]
+        text = "\n".join(digest)
+        for secret in (*SECRETS, PASSWORD):
+            text = text.replace(secret, secret[:3] + "...")
+        return text
 
     def node_of(self, rsc: str) -> int:
         return NetnsCluster.number(self.seed.placement()[rsc][0])
@@ -202,6 +249,15 @@ def faults() -> Iterator[Faults]:
         errors = seed.teardown()
         if errors:          # reported, not raised: a failed test's own message comes first
             print(f"teardown: {errors}")
+
+
+@pytest.fixture(autouse=True)
+def evidence_on_failure(request: pytest.FixtureRequest, faults: Faults) -> Iterator[None]:
+    """A failed fault prints its evidence (and keeps every node's logs)."""
+    yield
+    report = getattr(request.node, "rep_call", None)
+    if report is not None and report.failed:
+        print(faults.evidence(request.node.name))
 
 
 def crm_text() -> str:

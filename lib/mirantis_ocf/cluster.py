@@ -40,6 +40,19 @@ class Membership:
         return f"Membership(nodes={self.nodes}, online={self.online}, quorate={self.quorate})"
 
 
+class Snapshot:
+    """Transient node attributes and claims, as one read of the CIB saw them."""
+
+    __slots__ = ("attrs", "claims")
+
+    def __init__(self, attrs: Dict[str, Dict[str, str]], claims: Dict[str, Optional[str]]) -> None:
+        self.attrs = attrs          # name -> node -> value
+        self.claims = claims        # key -> owner (None: not held)
+
+    def __repr__(self) -> str:
+        return f"Snapshot(attrs={self.attrs}, claims={self.claims})"
+
+
 class Cluster(ABC):
     """The cluster as an agent sees it."""
 
@@ -88,6 +101,11 @@ class Cluster(ABC):
         """Several transient node attributes on every node: name -> node -> value."""
         return {name: self.attr_of_all(name) for name in names}
 
+    def snapshot(self, names: Sequence[str], keys: Sequence[str]) -> Snapshot:
+        """Several transient attributes on every node and several claims'
+        owners, together (the real cluster: in one read of the CIB)."""
+        return Snapshot(self.attrs_of_all(names), {key: self.claim_owner(key) for key in keys})
+
     def get_property(self, name: str) -> Optional[str]:
         """A cluster-wide value kept in the CIB (crm_config), None if unset."""
         return None
@@ -105,9 +123,14 @@ def check_key(key: str) -> str:
 class CrmCluster(Cluster):
     """The real cluster, through Pacemaker's command-line tools."""
 
+    # corosync.conf's node list is read again after this many seconds (an
+    # election asks for the membership every poll; the list hardly changes)
+    NODELIST_TTL = 10.0
+
     def __init__(self, ctx: Context, timeout: float = 10.0) -> None:
         self.ctx = ctx
         self.timeout = timeout
+        self._nodelist: Optional[Tuple[float, List[str], Dict[str, str]]] = None
 
     def _run(self, *argv: str) -> CommandResult:
         return self.ctx.run(list(argv), timeout=self.timeout)
@@ -135,9 +158,20 @@ class CrmCluster(Cluster):
             if name and parts[-1] == "member":
                 online.append(name)
         quorate = self._run("crm_node", "-q").stdout.strip() == "1"
-        nodes = self._corosync_nodelist(known) or \
+        nodes = self._configured_nodes(known) or \
             [name or f"nodeid-{nid}" for nid, name in known.items()]
         return Membership(tuple(nodes), tuple(online), quorate)
+
+    def _configured_nodes(self, known: Dict[str, str]) -> List[str]:
+        """corosync.conf's node list, read at most every NODELIST_TTL
+        seconds, and again whenever Pacemaker knows a node by another name."""
+        now = self.ctx.system.monotonic()
+        cached = self._nodelist
+        if cached is not None and now - cached[0] < self.NODELIST_TTL and cached[2] == known:
+            return cached[1]
+        nodes = self._corosync_nodelist(known)
+        self._nodelist = (now, nodes, dict(known))
+        return nodes
 
     def _corosync_nodelist(self, known: Dict[str, str]) -> List[str]:
         """The configured node list (corosync.conf), which includes nodes
@@ -178,6 +212,31 @@ class CrmCluster(Cluster):
                     if name in found and state.get("uname"):
                         found[name][str(state.get("uname"))] = nv.get("value", "")
         return found
+
+    def snapshot(self, names: Sequence[str], keys: Sequence[str]) -> Snapshot:
+        import xml.etree.ElementTree as ET
+        root = ET.fromstring(self._ok("cibadmin", "--query"))     # the whole CIB, once
+        attrs: Dict[str, Dict[str, str]] = {name: {} for name in names}
+        status = root.find("status")
+        for state in (status.iter("node_state") if status is not None else ()):
+            uname = state.get("uname")
+            for section in state.iter("transient_attributes"):
+                for nv in section.iter("nvpair"):
+                    name = nv.get("name", "")
+                    if name in attrs and uname:
+                        attrs[name][uname] = nv.get("value", "")
+        claims: Dict[str, Optional[str]] = {}
+        config = root.find("configuration/crm_config")
+        for key in keys:
+            cid = CLAIM_PREFIX + check_key(key)
+            owner = None
+            for props in (config.iter("cluster_property_set") if config is not None else ()):
+                if props.get("id") == cid:
+                    for nv in props.iter("nvpair"):
+                        if nv.get("name") == "owner":
+                            owner = nv.get("value", "")
+            claims[key] = owner
+        return Snapshot(attrs, claims)
 
     def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:
         args: Tuple[str, ...] = ("crm_attribute", "--name", name, "--lifetime", lifetime)

@@ -183,6 +183,8 @@ class MySQLHost(FakeHost):
         self.turn_held: List[bool] = []       # at each "Joined" answer: was a join turn claimed?
         self.sql_error: Optional[Exception] = None   # what every query raises, if set
         self.quorate_from = 0.0                      # the clock from which crm_node -q says 1
+        self.quorate_until = float("inf")            # ... and until which
+        self.stamps: List[float] = []                # the clock at each command
         self.kill_times: Dict[int, float] = {}       # pid -> the clock when it got SIGKILL
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
                               "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover,
@@ -196,6 +198,7 @@ class MySQLHost(FakeHost):
 
     def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
             input_text: Optional[str] = None, detach: bool = False) -> CommandResult:
+        self.stamps.append(self.now)             # when each of self.commands ran
         # Pacemaker's tools answer in tens of milliseconds, not in the 0.1 s
         # left to a start whose budget is spent: those calls time out
         if timeout <= 0.1 and argv[0] in ("cibadmin", "crm_attribute", "attrd_updater"):
@@ -294,7 +297,7 @@ class MySQLHost(FakeHost):
     def _crm_node(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         members = "".join(f"{i} {n} {'lost' if n in self.offline else 'member'}\n"
                           for i, n in enumerate(self.members, 1))
-        quorate = "1\n" if self.now >= self.quorate_from else "0\n"
+        quorate = "1\n" if self.quorate_from <= self.now < self.quorate_until else "0\n"
         out = {"-n": f"{self.node}\n", "-l": members, "-q": quorate}[argv[1]]
         return CommandResult(argv, 0, out, "")
 
@@ -313,15 +316,25 @@ class MySQLHost(FakeHost):
             return CommandResult(argv, 105, "", "Error performing operation: No such device or address")
         return CommandResult(argv, 0, "", "")
 
+    def _status_xml(self) -> str:
+        states = ""
+        for node in sorted({n for _, n in self.attrs}):
+            nvs = "".join(f'<nvpair id="{n}-{a}" name="{a}" value="{v}"/>'
+                          for (a, n), v in self.attrs.items() if n == node)
+            states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
+                       f'{nvs}</instance_attributes></transient_attributes></node_state>')
+        return f"<status>{states}</status>"
+
     def _cibadmin(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         if argv[1:4] == ("--query", "--scope", "status"):
-            states = ""
-            for node in sorted({n for _, n in self.attrs}):
-                nvs = "".join(f'<nvpair id="{n}-{a}" name="{a}" value="{v}"/>'
-                              for (a, n), v in self.attrs.items() if n == node)
-                states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
-                           f'{nvs}</instance_attributes></transient_attributes></node_state>')
-            return CommandResult(argv, 0, f"<status>{states}</status>", "")
+            return CommandResult(argv, 0, self._status_xml(), "")
+        if argv[1:] == ("--query",):            # the whole CIB: the claims and the status
+            sets = "".join(f'<cluster_property_set id="{cid}"><nvpair id="{cid}-owner" '
+                           f'name="owner" value="{owner}"/></cluster_property_set>'
+                           for cid, owner in self.claims.items())
+            return CommandResult(argv, 0, f'<cib epoch="1" num_updates="0"><configuration>'
+                                          f'<crm_config>{sets}</crm_config></configuration>'
+                                          f'{self._status_xml()}</cib>', "")
         import re
         if argv[1] == "--create":
             cid = re.search(r'id="(mirantis-claim-[^"]*)"', argv[-1]).group(1)  # type: ignore[union-attr]

@@ -101,3 +101,50 @@ def test_a_claim_that_cannot_be_written_is_an_error() -> None:
                     ("cibadmin", "--query"): (102, "", "")})
     with pytest.raises(GenericError, match="Could not connect"):
         c.claim("galera-p_mysql", "node2")
+
+
+CIB = """<cib epoch="7" num_updates="3"><configuration><crm_config>
+<cluster_property_set id="cib-bootstrap-options"><nvpair id="o" name="owner" value="nobody"/>
+</cluster_property_set>
+<cluster_property_set id="mirantis-claim-galera-p_mysql">
+<nvpair id="mirantis-claim-galera-p_mysql-owner" name="owner" value="node2|uuid:9"/>
+</cluster_property_set></crm_config></configuration>
+<status><node_state uname="node1"><transient_attributes id="1"><instance_attributes id="s1">
+<nvpair id="a" name="p_mysql-epoch" value="uuid:7"/><nvpair id="b" name="other" value="x"/>
+</instance_attributes></transient_attributes></node_state>
+<node_state uname="node2"><transient_attributes id="2"><instance_attributes id="s2">
+<nvpair id="c" name="p_mysql-epoch" value="uuid:9"/><nvpair id="d" name="p_mysql-primary" value="1"/>
+</instance_attributes></transient_attributes></node_state></status></cib>"""
+
+
+def test_a_snapshot_is_one_read_of_the_whole_cib() -> None:
+    c, host = cluster({("cibadmin", "--query"): (0, CIB, "")})
+    look = c.snapshot(("p_mysql-epoch", "p_mysql-primary", "absent"),
+                      ("galera-p_mysql", "galera-join-p_mysql"))
+    assert host.commands == [("cibadmin", "--query")]
+    assert look.attrs == {"p_mysql-epoch": {"node1": "uuid:7", "node2": "uuid:9"},
+                          "p_mysql-primary": {"node2": "1"}, "absent": {}}
+    # only a claim's own set counts (another set's "owner" is not a claim)
+    assert look.claims == {"galera-p_mysql": "node2|uuid:9", "galera-join-p_mysql": None}
+
+
+def test_a_snapshot_that_cannot_be_read_is_an_error() -> None:
+    import pytest
+    from mirantis_ocf.errors import GenericError
+    c, _ = cluster({("cibadmin", "--query"): (102, "", "Could not connect to the CIB")})
+    with pytest.raises(GenericError, match="cibadmin failed: Could not connect"):
+        c.snapshot(("p_mysql-epoch",), ("galera-p_mysql",))
+
+
+def test_the_node_list_of_corosync_is_read_again_only_after_its_ttl() -> None:
+    c, host = cluster({("crm_node", "-l"): (0, "1 node1 member\n2 node2 member\n", ""),
+                       ("crm_node", "-q"): (0, "1\n", ""),
+                       ("corosync-cmapctl",): (0, "nodelist.node.0.name (str) = node1\n"
+                                                  "nodelist.node.1.name (str) = node2\n"
+                                                  "nodelist.node.2.name (str) = node3\n", "")})
+    for _ in range(3):
+        assert c.membership().nodes == ("node1", "node2", "node3")
+    host.now += CrmCluster.NODELIST_TTL
+    c.membership()
+    assert sum(1 for cmd in host.commands if cmd[0] == "corosync-cmapctl") == 2
+    assert sum(1 for cmd in host.commands if cmd[:2] == ("crm_node", "-q")) == 4

@@ -340,3 +340,48 @@ def test_a_datadir_of_another_history_is_refused_and_the_history_is_recorded() -
     assert act(host, "start") == (ExitCode.SUCCESS, "")
     assert host.attrs[("p_mysql-galera-history", "node1")] == UUID
     assert ("p_mysql-foreign", "node1") not in host.attrs
+
+
+def test_a_waiting_election_reads_the_cib_once_a_look_and_the_membership_once_a_second() -> None:
+    """node1 waits its whole window for two nodes that are down: each look
+    is one read of the whole CIB; crm_node's membership is read again only
+    once it is a second old (the election's load on a recovering cluster)."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.offline = {"node2", "node3"}
+    began = host.now
+    code, reason = act(host, "start", election_timeout="60", OCF_RESKEY_CRM_meta_timeout="200000")
+    assert code == ExitCode.SUCCESS and "--wsrep-new-cluster" in launch(host), reason
+    waited = host.now - began
+    looks = sum(1 for c in host.commands if c[:2] == ("cibadmin", "--query") and len(c) == 2)
+    lists = sum(1 for c in host.commands if c[:2] == ("crm_node", "-l"))
+    scoped = [c for c in host.commands if c[:2] == ("cibadmin", "--query") and len(c) > 2]
+    assert looks >= 60 / mysql.POLL * 0.9, (looks, waited)
+    assert lists <= waited / mysql.MEMBERSHIP_AGE + 3, (lists, waited)
+    assert lists < looks / 2 and scoped == []
+
+
+def test_a_decision_is_acted_on_only_with_the_membership_of_that_look() -> None:
+    """Quorum goes a moment before the look that claims (its time found by a
+    first run where it never goes), after the last membership read that
+    the looks reuse: the look that would claim must read the membership
+    again, find no quorum, and not claim."""
+    def election(quorate_until: float) -> Tuple[MySQLHost, ExitCode, str]:
+        host = MySQLHost()
+        host.members = ["node1", "node2", "node3"]
+        host.offline = {"node2", "node3"}
+        host.quorate_until = quorate_until
+        code, reason = act(host, "start", election_timeout="60",
+                           OCF_RESKEY_CRM_meta_timeout="120000")
+        return host, code, reason
+    first, code, _ = election(float("inf"))
+    assert code == ExitCode.SUCCESS
+    claimed = next(i for i, c in enumerate(first.commands) if c[:2] == ("cibadmin", "--create"))
+    decisive = first.stamps[claimed]
+    reads = [first.stamps[i] for i, c in enumerate(first.commands[:claimed])
+             if c[:2] == ("crm_node", "-q")]
+    assert [t for t in reads if t < decisive - 0.01]       # looks that reused a membership
+    host, code, reason = election(decisive - 0.01)
+    assert code == ExitCode.ERR_GENERIC and "no quorum" in reason, reason
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+    assert host.claims == {}

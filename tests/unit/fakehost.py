@@ -237,12 +237,19 @@ class MySQLHost(FakeHost):
             self.files[log_path] = (self.files.get(log_path, "")
                                     + "[Note] WSREP: gcomm: connecting to group 'mocf'\n")
         server = [a for a in argv[1:] if a != "--skip-kill-mysqld"]
+        # the server writes its --pid-file, as a real one does once it runs
+        pidfile = next((a.split("=", 1)[1] for a in server if a.startswith("--pid-file=")), None)
         if argv[0].endswith("mysqld_safe"):
             wrapper = self.add_process("/usr/bin/dash", ["/bin/sh", *argv])
             self.ignore_term.add(wrapper)          # mysqld_safe traps TERM
-            self.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", *server])
+            pid = self.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", *server])
+            if pidfile:
+                self.files[pidfile] = f"{pid}\n"
             return wrapper
-        return self.add_process(argv[0], list(argv))
+        pid = self.add_process(argv[0], list(argv))
+        if pidfile and "--wsrep-recover" not in argv:
+            self.files[pidfile] = f"{pid}\n"
+        return pid
 
     def server_running(self) -> bool:
         return any(p.exe == "/usr/sbin/mariadbd" for p in self.procs.values())

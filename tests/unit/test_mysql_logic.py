@@ -101,6 +101,23 @@ def test_a_frozen_server_fails_its_monitor_at_once_and_withdraws_its_flag() -> N
     assert ("p_mysql-primary", "node1") not in host.attrs
 
 
+def test_a_healthy_monitor_finds_its_server_by_the_pid_file_without_a_scan() -> None:
+    """The monitor's path reads the pid file and that one process, not all
+    of /proc (hundreds of processes on a controller); a pid file that names
+    another datadir's server, or nothing, falls back to the scan."""
+    host = MySQLHost()
+    act(host, "start")
+    scans = []
+    pids = host.pids
+    host.pids = lambda: scans.append(1) or pids()  # type: ignore[method-assign]
+    assert act(host, "monitor")[0] == ExitCode.SUCCESS and scans == []
+    server = next(p for p, i in host.procs.items() if i.exe == "/usr/sbin/mariadbd")
+    other = host.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", "--datadir=/srv/other"])
+    host.files["/var/run/mysql/mysqld.pid"] = f"{other}\n"
+    assert act(host, "monitor")[0] == ExitCode.SUCCESS and scans     # found by the scan
+    assert server in host.procs and other in host.procs and host.signals == []
+
+
 def test_another_datadirs_server_is_never_touched() -> None:
     host = MySQLHost()
     other = host.add_process("/usr/sbin/mariadbd", ["/usr/sbin/mariadbd", "--datadir=/srv/other"])

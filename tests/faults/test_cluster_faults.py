@@ -698,12 +698,16 @@ def test_h_five_power_losses_in_a_row(faults: Faults) -> None:
                           "the writer writing again")
         boots = faults.bootstrapped(f"power loss {i}")
         missing = faults.missing(sf.NODES)
+        # a start that failed on its way (and Pacemaker's next one that joined)
+        failed = [f"{f.get('node')}: {f.get('exitreason', '')[:120]}"
+                  for f in faults.failures(sf.MYSQL) if f.get("task") == "start"]
         faults.cleanup()
         ok = len(boots) == 1 and not any(missing.values())
         results.append(ok)
         detail = (f"all back and Synced in {took:.1f}s; bootstrapped by "
                   f"{['node%d' % b for b in boots]}; {first - before} rows acknowledged "
-                  f"before it; acknowledged rows missing per node: {missing}")
+                  f"before it; acknowledged rows missing per node: {missing}"
+                  + (f"; failed starts, retried: {failed}" if failed else ""))
         print(f"\npower loss {i}: {detail}")
         record(f"power loss {i} of 5 (all three nodes)", ok, detail)
     assert all(results)

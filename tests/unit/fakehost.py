@@ -194,6 +194,7 @@ class MySQLHost(FakeHost):
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
         self.statements: List[str] = []          # every SQL statement sent
         self.ghost_join = False                  # a joiner finds no Primary Component
+        self.leave_after: Optional[int] = None   # a joiner's answers before it leaves the group
         self.logs_connecting = True              # the server gets as far as the group
 
     def run(self, argv: Sequence[str], timeout: float, env: Optional[Mapping[str, str]] = None,
@@ -267,6 +268,19 @@ class MySQLHost(FakeHost):
             # it reached only servers outside any Primary Component
             return [[("wsrep_cluster_status", "non-Primary"), ("wsrep_ready", "OFF"),
                      ("wsrep_local_state_comment", "Initialized")]]
+        if self.leave_after is not None and "--wsrep-new-cluster" not in server.argv:
+            if self.leave_after <= 0:
+                # an IST that fell short: the server stays up, in no group
+                log = next(a.split("=", 1)[1] for a in server.argv if a.startswith("--log-error="))
+                line = ("[ERROR] WSREP: Receiving IST failed, node restart required: IST receiver "
+                        "reported failure: 'IST didn't contain all write sets' (71)\n")
+                if line not in self.files.get(log, ""):
+                    self.files[log] = self.files.get(log, "") + line
+                return [[("wsrep_cluster_status", "Disconnected"), ("wsrep_ready", "OFF"),
+                         ("wsrep_local_state_comment", "Initialized")]]
+            self.leave_after -= 1
+            return [[("wsrep_cluster_status", "Primary"), ("wsrep_ready", "OFF"),
+                     ("wsrep_local_state_comment", "Joiner")]]
         state = "Synced"
         if self.joining_polls > 0:
             self.joining_polls -= 1

@@ -157,6 +157,24 @@ def test_a_joiner_waits_for_another_joiners_turn_then_goes_ahead() -> None:
     assert host.claims == {"mirantis-claim-galera-join-p_mysql": "node3"}   # not ours to free
 
 
+def test_a_joiner_that_leaves_the_group_during_its_transfer_fails_its_start_with_the_error() -> None:
+    """Seen under a writer after a power loss: a joiner's IST fell short
+    ("node restart required") and its server stayed up, Disconnected, for
+    ever.  The start must fail soon after, with Galera's error as the reason,
+    not wait out its timeout: a start in flight holds back every other
+    action of the cluster's next transition."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.leave_after = 3
+    began = host.now
+    code, reason = act(host, "start", OCF_RESKEY_CRM_meta_timeout="450000")
+    assert code == ExitCode.ERR_GENERIC, reason
+    assert "left the group after joining it and needs a restart" in reason, reason
+    assert "Receiving IST failed, node restart required" in reason, reason
+    assert host.now - began < mysql.LEFT_GROUP_WAIT + 10
+
+
 def test_a_finished_joiners_turn_is_released_by_the_next() -> None:
     host = MySQLHost()
     host.members = ["node1", "node2", "node3"]

@@ -115,6 +115,8 @@ bench: deps install
 	$(PYTHON) bench/network.py
 	$(PYTHON) bench/galera.py
 	$(PYTHON) bench/replication.py
+	$(PYTHON) bench/election.py
+	$(PYTHON) bench/election_load.py
 
 # The seed's whole configuration on the 3-node namespace cluster (tools/demo.py).
 demo: deps install

@@ -304,7 +304,10 @@ class NetworkAgent(Agent):
         if proc.frozen(ctx.system, info):
             raise GenericError(proc.frozen_reason(os.path.basename(str(ctx.params.binary)), info))
         if ctx.params.amqp_check or ctx.check_level >= 10:
-            if not self._amqp_connected(ctx, self._family(ctx, [info])):
+            # the main process holds it (the agents are eventlet processes):
+            # its workers, found by a scan of /proc, only when it does not
+            if not self._amqp_connected(ctx, [info]) and \
+                    not self._amqp_connected(ctx, self._family(ctx, [info])[1:]):
                 raise GenericError(f"{os.path.basename(str(ctx.params.binary))} (pid {info.pid}) "
                                    "holds no established connection to the AMQP server (port "
                                    f"{ctx.params.amqp_server_port})")

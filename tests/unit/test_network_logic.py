@@ -135,7 +135,11 @@ def test_amqp_check_by_parameter_or_depth() -> None:
     assert act(host, "quantum-agent-l3", "monitor", OCF_CHECK_LEVEL="10")[0] == ExitCode.ERR_GENERIC
     (daemon,) = daemons(host)
     host.tcp[daemon.pid] = [5672]
+    scans = []
+    pids = host.pids
+    host.pids = lambda: scans.append(1) or pids()  # type: ignore[method-assign]
     assert act(host, "quantum-agent-l3", "monitor", amqp_check="true")[0] == ExitCode.SUCCESS
+    assert scans == []          # the main process holds it: no scan of /proc for workers
     # the connection of a worker (a child) counts too; another port does not
     host.tcp[daemon.pid] = [5673]
     assert act(host, "quantum-agent-l3", "monitor", amqp_check="true")[0] == ExitCode.ERR_GENERIC

@@ -609,29 +609,55 @@ def open_log(path: str, mode: int = 0o640) -> int:
 
 
 def _import_pymysql() -> "ModuleType":
-    """pymysql, without the optional modules that a unix socket never uses.
+    """pymysql, without what a query over a unix socket never uses.
 
-    pymysql imports ``cryptography`` (for MySQL's sha256 and caching_sha2
-    RSA exchange over TCP) and ``ssl`` if they are there, and carries on
-    without them if not.  Over a local socket neither is used: MariaDB
-    authenticates with mysql_native_password (hashlib), unix_socket or
-    ed25519, and pymysql counts a unix socket as secure, so even
-    caching_sha2 sends the password without RSA.  The two imports are 60%
-    of pymysql's import time, paid by every monitor; they are kept out while
-    pymysql loads, and left importable for anything else afterwards.
+    - pymysql imports ``cryptography`` (for MySQL's sha256 and caching_sha2
+      RSA exchange over TCP) and ``ssl`` if they are there, and carries on
+      without them if not.  Over a local socket neither is used: MariaDB
+      authenticates with mysql_native_password (hashlib), unix_socket or
+      ed25519, and pymysql counts a unix socket as secure, so even
+      caching_sha2 sends the password without RSA.
+    - ``hashlib`` loads OpenSSL's ``_hashlib`` when it can; without it, it
+      uses Python's own SHA-1 and SHA-256, the same digests.
+    - ``traceback`` (with linecache and tokenize) serves pymysql only when a
+      connection fails; it is imported on its first use.
+
+    Together they were two thirds of pymysql's import, paid by every
+    monitor.  They are kept out while pymysql loads, and left importable
+    for anything else afterwards.
     """
     import sys
+    import types
+
+    class Deferred(types.ModuleType):
+        """A stand-in for a module, which imports the real one on its first use."""
+
+        def __getattr__(self, attr: str) -> Any:
+            import importlib
+            if sys.modules.get(self.__name__) is self:
+                del sys.modules[self.__name__]
+            return getattr(importlib.import_module(self.__name__), attr)
+
     blocked = [name for name in ("cryptography", "ssl") if name not in sys.modules]
+    if "hashlib" not in sys.modules:
+        blocked.append("_hashlib")
     for name in blocked:
         sys.modules[name] = None  # type: ignore[assignment]
+    deferred = [name for name in ("traceback",) if name not in sys.modules]
+    for name in deferred:
+        sys.modules[name] = Deferred(name)
     try:
         import pymysql
     finally:
         for name in blocked:
             if name in sys.modules and sys.modules[name] is None:
                 del sys.modules[name]
+        for name in deferred:
+            if isinstance(sys.modules.get(name), Deferred):
+                del sys.modules[name]
     module: ModuleType = pymysql
     return module
+
 
 
 def command_env(extra: Optional[Mapping[str, str]] = None) -> Dict[str, str]:

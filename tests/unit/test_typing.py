@@ -35,3 +35,28 @@ def test_pymysql_loads_without_its_tls_and_rsa_modules() -> None:
             "import ssl, cryptography; print('importable')")
     result = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.stdout.split("\n")[:2] == ["[] False False", "importable"], result.stdout + result.stderr
+
+
+def test_pymysql_loads_without_openssl_hashes_and_traceback_and_still_works() -> None:
+    """hashlib then uses Python's own SHA-1/SHA-256 (the same digests: the
+    mysql_native_password scramble is checked against a known answer), and
+    traceback is imported on its first use: a failed connection still
+    carries pymysql's formatted traceback."""
+    code = ("import sys; sys.path.insert(0, 'lib'); from mirantis_ocf.system import _import_pymysql; "
+            "m = _import_pymysql(); "
+            "print(sorted(n for n in ('_hashlib', 'traceback', 'linecache') if n in sys.modules)); "
+            "print(m._auth.scramble_native_password(b'secret', b'12345678901234567890').hex()); "
+            "e = None\n"
+            "try:\n"
+            "    m.connect(unix_socket='/nonexistent/socket', user='u', password='p', connect_timeout=1)\n"
+            "except m.err.OperationalError as exc:\n"
+            "    e = exc\n"
+            "print(e.args[0], 'Traceback' in e.traceback, 'traceback' in sys.modules)")
+    result = subprocess.run(["/usr/bin/python3", "-c", code], capture_output=True, text=True, cwd=ROOT)
+    # the scramble: SHA1(password) XOR SHA1(salt + SHA1(SHA1(password))), as OpenSSL computes it
+    import hashlib
+    stage1 = hashlib.sha1(b"secret").digest()
+    stage2 = hashlib.sha1(b"12345678901234567890" + hashlib.sha1(stage1).digest()).digest()
+    expected = bytes(a ^ b for a, b in zip(stage1, stage2)).hex()
+    assert result.stdout.split("\n")[:3] == ["[]", expected, "2003 True True"], \
+        result.stdout + result.stderr

@@ -192,6 +192,7 @@ class MySQLHost(FakeHost):
                               "my_print_defaults": self._my_print_defaults})
         self.config_options: List[str] = []      # what my_print_defaults prints
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
+        self.online_at: Dict[str, float] = {}     # ... and nodes lost until then
         self.statements: List[str] = []          # every SQL statement sent
         self.ghost_join = False                  # a joiner finds no Primary Component
         self.leave_after: Optional[int] = None   # a joiner's answers before it leaves the group
@@ -316,7 +317,8 @@ class MySQLHost(FakeHost):
         return CommandResult(argv, 0, "".join(o + "\n" for o in self.config_options), "")
 
     def _crm_node(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
-        members = "".join(f"{i} {n} {'lost' if n in self.offline else 'member'}\n"
+        lost = self.offline | {n for n, t in self.online_at.items() if self.now < t}
+        members = "".join(f"{i} {n} {'lost' if n in lost else 'member'}\n"
                           for i, n in enumerate(self.members, 1))
         quorate = "1\n" if self.quorate_from <= self.now < self.quorate_until else "0\n"
         out = {"-n": f"{self.node}\n", "-l": members, "-q": quorate}[argv[1]]

@@ -420,3 +420,18 @@ def test_a_decision_is_acted_on_only_with_the_membership_of_that_look() -> None:
     assert code == ExitCode.ERR_GENERIC and "no quorum" in reason, reason
     assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
     assert host.claims == {}
+
+
+def test_a_node_that_reports_before_the_reused_membership_lists_it_is_not_waited_for() -> None:
+    """node2 comes online (and has reported) while node1 reuses a membership
+    read before: node1 reads it again at that look, and claims at once,
+    not at the next periodic read."""
+    host = MySQLHost()
+    host.members = ["node1", "node2"]
+    host.attrs[("p_mysql-epoch", "node2")] = f"{UUID}:3:0"
+    came = host.now + 20.65       # just after a membership read (1 s before the next)
+    host.online_at = {"node2": came}
+    code, reason = act(host, "start", election_timeout="300", OCF_RESKEY_CRM_meta_timeout="400000")
+    assert code == ExitCode.SUCCESS, reason
+    claimed = next(i for i, c in enumerate(host.commands) if c[:2] == ("cibadmin", "--create"))
+    assert host.stamps[claimed] - came <= mysql.POLL + 0.01, host.stamps[claimed] - came

@@ -18,6 +18,8 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from typing import Dict, List, Optional, Sequence, Tuple
 
+    import xml.etree.ElementTree as ET
+
     from .system import CommandResult
 
 CLAIM_PREFIX = "mirantis-claim-"
@@ -204,27 +206,14 @@ class CrmCluster(Cluster):
     def attrs_of_all(self, names: Sequence[str]) -> Dict[str, Dict[str, str]]:
         import xml.etree.ElementTree as ET
         out = self._ok("cibadmin", "--query", "--scope", "status")     # one read for all
-        found: Dict[str, Dict[str, str]] = {name: {} for name in names}
-        for state in ET.fromstring(out).iter("node_state"):
-            for attrs in state.iter("transient_attributes"):
-                for nv in attrs.iter("nvpair"):
-                    name = nv.get("name", "")
-                    if name in found and state.get("uname"):
-                        found[name][str(state.get("uname"))] = nv.get("value", "")
-        return found
+        return _transient_attrs(ET.fromstring(out), names)
 
     def snapshot(self, names: Sequence[str], keys: Sequence[str]) -> Snapshot:
         import xml.etree.ElementTree as ET
         root = ET.fromstring(self._ok("cibadmin", "--query"))     # the whole CIB, once
-        attrs: Dict[str, Dict[str, str]] = {name: {} for name in names}
         status = root.find("status")
-        for state in (status.iter("node_state") if status is not None else ()):
-            uname = state.get("uname")
-            for section in state.iter("transient_attributes"):
-                for nv in section.iter("nvpair"):
-                    name = nv.get("name", "")
-                    if name in attrs and uname:
-                        attrs[name][uname] = nv.get("value", "")
+        attrs = _transient_attrs(status, names) if status is not None else \
+            {name: {} for name in names}
         claims: Dict[str, Optional[str]] = {}
         config = root.find("configuration/crm_config")
         for key in keys:
@@ -312,6 +301,19 @@ class CrmCluster(Cluster):
         result = self._run("cibadmin", "--delete", "--xpath", xpath)
         # nothing matched (gone already, or someone else's now): CRM_EX_NOSUCH
         return result.ok or (result.rc == CRM_EX_NOSUCH and not result.timed_out)
+
+
+def _transient_attrs(status: "ET.Element", names: Sequence[str]) -> Dict[str, Dict[str, str]]:
+    """Transient node attributes of a CIB status section: name -> node -> value."""
+    found: Dict[str, Dict[str, str]] = {name: {} for name in names}
+    for state in status.iter("node_state"):
+        uname = state.get("uname")
+        for attrs in state.iter("transient_attributes"):
+            for nv in attrs.iter("nvpair"):
+                name = nv.get("name", "")
+                if name in found and uname:
+                    found[name][uname] = nv.get("value", "")
+    return found
 
 
 def _xpath_literal(text: str) -> str:

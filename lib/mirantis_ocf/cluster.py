@@ -3,7 +3,7 @@
 Thin wrappers over ``crm_node``, ``crm_attribute`` and ``cibadmin``, each
 bounded by the action's budget.  Pure logic above them (the Galera
 election) talks to the :class:`Cluster` interface, so that unit tests can
-give it :class:`mirantis_ocf.fakes.FakeCluster` instead.
+give it a recording double instead (tests/unit/fakecluster.py).
 """
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .errors import GenericError
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Sequence, Tuple
+    from typing import Dict, FrozenSet, List, Optional, Sequence, Tuple
 
     import xml.etree.ElementTree as ET
 
@@ -43,16 +43,21 @@ class Membership:
 
 
 class Snapshot:
-    """Transient node attributes and claims, as one read of the CIB saw them."""
+    """Transient node attributes, claims, and the nodes where a resource has
+    a recorded operation, as one read of the CIB saw them."""
 
-    __slots__ = ("attrs", "claims")
+    __slots__ = ("attrs", "claims", "acted")
 
-    def __init__(self, attrs: Dict[str, Dict[str, str]], claims: Dict[str, Optional[str]]) -> None:
+    def __init__(self, attrs: Dict[str, Dict[str, str]], claims: Dict[str, Optional[str]],
+                 acted: FrozenSet[str] = frozenset()) -> None:
         self.attrs = attrs          # name -> node -> value
         self.claims = claims        # key -> owner (None: not held)
+        # nodes whose status holds an operation of the resource asked about
+        # (a probe or a start, pending or done): Pacemaker has scheduled it there
+        self.acted = acted
 
     def __repr__(self) -> str:
-        return f"Snapshot(attrs={self.attrs}, claims={self.claims})"
+        return f"Snapshot(attrs={self.attrs}, claims={self.claims}, acted={sorted(self.acted)})"
 
 
 class Cluster(ABC):
@@ -103,10 +108,17 @@ class Cluster(ABC):
         """Several transient node attributes on every node: name -> node -> value."""
         return {name: self.attr_of_all(name) for name in names}
 
-    def snapshot(self, names: Sequence[str], keys: Sequence[str]) -> Snapshot:
+    def snapshot(self, names: Sequence[str], keys: Sequence[str],
+                 resource: Optional[str] = None) -> Snapshot:
         """Several transient attributes on every node and several claims'
-        owners, together (the real cluster: in one read of the CIB)."""
-        return Snapshot(self.attrs_of_all(names), {key: self.claim_owner(key) for key in keys})
+        owners, together, and with ``resource`` the nodes where it has a
+        recorded operation (the real cluster: in one read of the CIB)."""
+        return Snapshot(self.attrs_of_all(names), {key: self.claim_owner(key) for key in keys},
+                        self.acted_on(resource) if resource else frozenset())
+
+    def acted_on(self, resource: str) -> FrozenSet[str]:
+        """The nodes whose status records an operation of ``resource``."""
+        return frozenset()
 
     def get_property(self, name: str) -> Optional[str]:
         """A cluster-wide value kept in the CIB (crm_config), None if unset."""
@@ -208,12 +220,14 @@ class CrmCluster(Cluster):
         out = self._ok("cibadmin", "--query", "--scope", "status")     # one read for all
         return _transient_attrs(ET.fromstring(out), names)
 
-    def snapshot(self, names: Sequence[str], keys: Sequence[str]) -> Snapshot:
+    def snapshot(self, names: Sequence[str], keys: Sequence[str],
+                 resource: Optional[str] = None) -> Snapshot:
         import xml.etree.ElementTree as ET
         root = ET.fromstring(self._ok("cibadmin", "--query"))     # the whole CIB, once
         status = root.find("status")
         attrs = _transient_attrs(status, names) if status is not None else \
             {name: {} for name in names}
+        acted = _acted_on(status, resource) if status is not None and resource else frozenset()
         claims: Dict[str, Optional[str]] = {}
         config = root.find("configuration/crm_config")
         for key in keys:
@@ -225,7 +239,7 @@ class CrmCluster(Cluster):
                         if nv.get("name") == "owner":
                             owner = nv.get("value", "")
             claims[key] = owner
-        return Snapshot(attrs, claims)
+        return Snapshot(attrs, claims, acted)
 
     def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:
         args: Tuple[str, ...] = ("crm_attribute", "--name", name, "--lifetime", lifetime)
@@ -314,6 +328,20 @@ def _transient_attrs(status: "ET.Element", names: Sequence[str]) -> Dict[str, Di
                 if name in found and uname:
                     found[name][uname] = nv.get("value", "")
     return found
+
+
+def _acted_on(status: "ET.Element", resource: str) -> FrozenSet[str]:
+    """The nodes of a CIB status section with an operation of ``resource``
+    (an anonymous clone's instances as ``resource`` or ``resource:N``)."""
+    found = set()
+    for state in status.iter("node_state"):
+        uname = state.get("uname")
+        for lrm in state.iter("lrm_resource"):
+            rid = lrm.get("id", "")
+            if uname and (rid == resource or rid.startswith(resource + ":")) \
+                    and lrm.find("lrm_rsc_op") is not None:
+                found.add(uname)
+    return frozenset(found)
 
 
 def _xpath_literal(text: str) -> str:

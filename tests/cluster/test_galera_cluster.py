@@ -333,3 +333,55 @@ def test_g_a_datadir_of_another_history_never_wins_the_election(galera: Galera) 
     g.c.exec(1, ["crm_resource", "--cleanup", "-r", "clone_p_mysql"], timeout=60)
     g.c.wait_for(g.synced, DEADLINE, "node3 back in the cluster")
     assert g.sql(3, "SELECT COUNT(*) FROM t.rows")[0][0] == expected
+
+
+def test_h_a_node_that_boots_late_during_the_election_is_waited_for(galera: Galera) -> None:
+    """After a power loss node1 and node2 boot, publish their epochs and
+    wait; node3, which holds the newest rows, boots 10 s later.  Pacemaker
+    computes no new transition while node1's and node2's starts run, so
+    node3 gets neither a probe nor a start: it can never report while they
+    wait.  Their starts end once node3 has been online LATE_NODE_GRACE
+    (20 s), the next transition starts all three together, and node3, the
+    newest, bootstraps: no row lost.  Before, node1 and node2 waited out
+    their 450 s start timeout (the window excuses no online node).
+    Ending a start is a failed start: Pacemaker retries it on the same node
+    only with start-failure-is-fatal=false, which Fuel's configuration sets
+    (with Pacemaker's default the agent keeps waiting: the unit tier)."""
+    g = galera
+    g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "start-failure-is-fatal",
+                 "-v", "false"])
+    g.load(window=120)
+    g.c.exec(1, ["crm_resource", "--wait", "--timeout", f"{DEADLINE}s"], timeout=DEADLINE + 30)
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster with a 120 s window")
+    # node3 alone takes the last rows (node1, then node2, leave cleanly first)
+    for n, left in ((1, ["node2", "node3"]), (2, ["node3"])):
+        g.standby(n, True)
+        g.c.wait_for(lambda: sorted(g.mysql_on()) == left, DEADLINE, f"node{n} gone")
+    g.c.wait_for(lambda: g.status(3).get("wsrep_cluster_status") == "Primary", 60,
+                 "node3 Primary on its own")
+    g.sql(3, "INSERT INTO t.rows (v) VALUES ('h1'),('h2')")
+    expected = g.sql(3, "SELECT COUNT(*) FROM t.rows")[0][0]
+    g.c.powerloss(*NODES)
+    g.mark_logs()
+    t0 = time.monotonic()
+    g.c.node_start(1, 2)
+
+    def epochs() -> List[str]:
+        out = g.c.exec(1, ["cibadmin", "-Q", "--scope", "status"], check=False).stdout
+        return sorted(re.findall(r'node_state [^>]*uname="(node\d)"', out)) if \
+            out.count('name="p_mysql-epoch"') >= 2 else []
+    g.c.wait_for(epochs, DEADLINE, "node1 and node2 publishing their epochs")
+    time.sleep(10)
+    late = time.monotonic()
+    g.c.node_start(3)
+    g.c.wait_for(g.synced, DEADLINE, "all three Synced, node3 waited for")
+    timing("h. late node booted -> 3 Synced", time.monotonic() - late)
+    timing("h. power-on -> 3 Synced", time.monotonic() - t0)
+    ended = [n for n in (1, 2) if "came online during the election" in
+             g.pacemaker_log(n)[g.log_marks[n]:]]
+    print(f"\nCOUNT h. starts ended for the late node on {ended}; bootstraps "
+          f"{g.bootstraps_since_mark()}")
+    assert ended, "node1's and node2's starts never gave way to node3"
+    assert g.bootstraps_since_mark() == [3]          # the newest, waited for
+    for n in NODES:
+        assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected

@@ -193,6 +193,8 @@ class MySQLHost(FakeHost):
         self.config_options: List[str] = []      # what my_print_defaults prints
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
         self.online_at: Dict[str, float] = {}     # ... and nodes lost until then
+        self.acted_at: Dict[str, float] = {}      # the clock from which a node's status holds
+                                                  # an operation of p_mysql (its probe)
         self.statements: List[str] = []          # every SQL statement sent
         self.ghost_join = False                  # a joiner finds no Primary Component
         self.leave_after: Optional[int] = None   # a joiner's answers before it leaves the group
@@ -329,6 +331,8 @@ class MySQLHost(FakeHost):
         if argv[1].startswith("--promotion"):
             return CommandResult(argv, 0, "", "")
         key = (args["--name"], args.get("--node", self.node))
+        if args.get("--type") == "crm_config":             # cluster properties
+            key = (args["--name"], "crm_config")
         if "--update" in args:
             self.attrs[key] = args["--update"]
         elif "--delete" in argv:
@@ -341,11 +345,15 @@ class MySQLHost(FakeHost):
 
     def _status_xml(self) -> str:
         states = ""
-        for node in sorted({n for _, n in self.attrs}):
+        acted = {n for n, t in self.acted_at.items() if t <= self.now}
+        for node in sorted({n for _, n in self.attrs if n != "crm_config"} | acted):
             nvs = "".join(f'<nvpair id="{n}-{a}" name="{a}" value="{v}"/>'
                           for (a, n), v in self.attrs.items() if n == node)
+            lrm = ('<lrm id="1"><lrm_resources><lrm_resource id="p_mysql"><lrm_rsc_op '
+                   'id="p_mysql_last_0" operation="monitor" rc-code="7"/></lrm_resource>'
+                   '</lrm_resources></lrm>') if node in acted else ""
             states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
-                       f'{nvs}</instance_attributes></transient_attributes></node_state>')
+                       f'{nvs}</instance_attributes></transient_attributes>{lrm}</node_state>')
         return f"<status>{states}</status>"
 
     def _cibadmin(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:

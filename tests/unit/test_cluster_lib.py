@@ -7,7 +7,7 @@ from fakehost import FakeHost
 from mirantis_ocf.agent import Context
 from mirantis_ocf.budget import Budget
 from mirantis_ocf.cluster import CrmCluster
-from mirantis_ocf.fakes import FakeCluster
+from fakecluster import FakeCluster
 from mirantis_ocf.log import Log
 from mirantis_ocf.params import Params
 from mirantis_ocf.system import CommandResult

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from mirantis_ocf.election import (BOOTSTRAP, CLAIM, JOIN, REFUSE, RELEASE, WAIT, ZERO_UUID, Claim,
                                    Epoch, View, decide, parse_grastate, parse_recovered,
                                    shared_history, winner)
-from mirantis_ocf.fakes import FakeCluster
+from fakecluster import FakeCluster
 
 UUID = "09b366f4-e8f9-11f1-b5f3-e39cf41434e0"
 KEY = "galera-p_mysql"

@@ -358,7 +358,7 @@ def test_a_datadir_of_another_history_is_refused_and_the_history_is_recorded() -
     never bootstraps, whatever its seqno, and leaves no vote behind."""
     other = "7c1e2f90-0000-4000-8000-00000000f00d"
     host = MySQLHost()
-    host.attrs[("p_mysql-galera-history", "node1")] = other
+    host.attrs[("p_mysql-galera-history", "crm_config")] = other
     code, reason = act(host, "start")
     assert code == ExitCode.ERR_ARGS, reason
     assert "another Galera history" in reason and UUID in reason
@@ -371,9 +371,9 @@ def test_a_datadir_of_another_history_is_refused_and_the_history_is_recorded() -
     assert ("p_mysql-foreign", "node1") in host.attrs
     # with no history recorded, the lone node bootstraps and records its own,
     # and its refusal of before is gone
-    del host.attrs[("p_mysql-galera-history", "node1")]
+    del host.attrs[("p_mysql-galera-history", "crm_config")]
     assert act(host, "start") == (ExitCode.SUCCESS, "")
-    assert host.attrs[("p_mysql-galera-history", "node1")] == UUID
+    assert host.attrs[("p_mysql-galera-history", "crm_config")] == UUID
     assert ("p_mysql-foreign", "node1") not in host.attrs
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from fakehost import MySQLHost
 from support import GaleraGreeter
-from test_mysql_logic import SECRET, UUID, act, launch
+from test_mysql_logic import SECRET, UUID, act, launch, mysql
 from mirantis_ocf.codes import ExitCode
 from mirantis_ocf.election import (CLAIM, CLAIM_EXPIRY, RELEASE, WAIT, ZERO_UUID, Claim, Epoch,
                                    View, decide)
@@ -142,6 +142,54 @@ def test_decide_honours_a_silent_owners_claim_only_for_a_while() -> None:
                     claim_silent_for=silent, allow_silent=True)
     assert decide(view(CLAIM_EXPIRY - 1)).action == WAIT
     assert decide(view(CLAIM_EXPIRY)).action == RELEASE
+
+
+def late_node(acted_after: Optional[float],
+              fatal: str = "false") -> Tuple[MySQLHost, ExitCode, str, float]:
+    """node1 and node2 elect (node2 has reported); node3 comes online 10 s
+    into node1's start, and its status records an operation acted_after
+    seconds later (None: never, as when Pacemaker holds its probe and its
+    start behind node1's start).  start-failure-is-fatal is ``fatal``."""
+    host = MySQLHost()
+    host.members = NODES
+    host.attrs[("start-failure-is-fatal", "crm_config")] = fatal
+    host.attrs[("p_mysql-epoch", "node2")] = f"{UUID}:3:0"
+    came = host.now + 10
+    host.online_at = {"node3": came}
+    if acted_after is not None:
+        host.acted_at = {"node2": host.now, "node3": came + acted_after}
+    code, reason = act(host, "start", election_timeout="300", OCF_RESKEY_CRM_meta_timeout="120000")
+    return host, code, reason, came
+
+
+def test_a_start_that_holds_back_a_node_come_online_during_the_election_ends() -> None:
+    """Pacemaker computes no transition while an action of the aborted one
+    runs: node3, come online during node1's election, gets no probe and no
+    start (it can never report) until node1's start ends.  node1's start
+    ends LATE_NODE_GRACE after node3 came, leaving no epoch and no claim,
+    instead of waiting out its timeout; the next transition starts all."""
+    host, code, reason, came = late_node(None)
+    assert code == ExitCode.ERR_GENERIC and "node3 came online during the election" in reason
+    assert mysql.LATE_NODE_GRACE <= host.now - came < mysql.LATE_NODE_GRACE + 2
+    assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
+def test_a_start_whose_failure_would_ban_its_node_keeps_waiting() -> None:
+    """With Pacemaker's default start-failure-is-fatal=true a failed start
+    bans the node: node1 says so, and waits (out its timeout here)."""
+    host, code, reason, came = late_node(None, fatal="true")
+    assert code == ExitCode.ERR_GENERIC and "came online" not in reason
+    assert "no Primary Component within the start timeout" in reason, reason
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
+def test_a_node_come_online_that_pacemaker_acts_on_is_waited_for() -> None:
+    """node3's probe is recorded 3 s after it came (the transition moves):
+    node1 waits for its epoch as for any other node's, to its timeout here."""
+    host, code, reason, came = late_node(3)
+    assert code == ExitCode.ERR_GENERIC and "came online" not in reason
+    assert "no Primary Component within the start timeout" in reason, reason
 
 
 # --- 4. a join that finds no Primary Component -------------------------------

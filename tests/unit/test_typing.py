@@ -1,8 +1,17 @@
-"""The library is typed, and mypy --strict is clean on it."""
+"""The library, the agents and q-agent-cleanup are typed, and mypy --strict
+is clean on them."""
 import os
 import subprocess
 
 from support import ROOT
+
+
+def scripts() -> list:
+    """The agents (the neutron-* names are links to the quantum-* files) and q-agent-cleanup."""
+    agents = os.path.join(ROOT, "agents")
+    return sorted(os.path.join(agents, a) for a in os.listdir(agents)
+                  if not os.path.islink(os.path.join(agents, a))) + \
+        [os.path.join(ROOT, "tools", "q-agent-cleanup")]
 
 
 def test_mypy_strict_is_clean() -> None:
@@ -10,6 +19,17 @@ def test_mypy_strict_is_clean() -> None:
                              os.path.join(ROOT, "lib", "mirantis_ocf")],
                             capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_mypy_strict_is_clean_on_the_agents_and_tools() -> None:
+    """Each agent is a script that mypy reads as a module of its own; the
+    library is found on MYPYPATH, as the installed agents find it."""
+    assert len(scripts()) == 7
+    result = subprocess.run(["mypy", "--strict", "--scripts-are-modules", "--no-incremental",
+                             "--cache-dir", "/dev/null", *scripts()],
+                            capture_output=True, text=True, cwd=ROOT,
+                            env={**os.environ, "MYPYPATH": os.path.join(ROOT, "lib")})
+    assert result.returncode == 0 and "Success" in result.stdout, result.stdout + result.stderr
 
 
 def test_library_is_stdlib_only_and_lazy() -> None:

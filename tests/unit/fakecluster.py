@@ -1,12 +1,12 @@
-"""Recording fakes for unit tests of pure logic (no cluster runs there)."""
+"""The recording cluster double for unit tests of pure logic (no cluster
+runs in the unit tier; the real one is in tests/cluster)."""
 from __future__ import annotations
 
-
-from .cluster import Cluster, Membership, check_key
+from mirantis_ocf.cluster import Cluster, Membership, check_key
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
-    from typing import Dict, List, Optional, Tuple
+    from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 
 class FakeCluster(Cluster):
@@ -19,6 +19,7 @@ class FakeCluster(Cluster):
         self.attrs: Dict[Tuple[str, str, str], str] = {}
         self.claims: Dict[str, str] = {}
         self.properties: Dict[str, str] = {}
+        self.acted: Set[str] = set()       # nodes where the resource has a recorded operation
         self.calls: List[Tuple[str, ...]] = []
 
     def node_name(self) -> str:
@@ -64,6 +65,9 @@ class FakeCluster(Cluster):
     def claim_owner(self, key: str) -> Optional[str]:
         self.calls.append(("claim_owner", key))
         return self.claims.get(key)
+
+    def acted_on(self, resource: str) -> FrozenSet[str]:
+        return frozenset(self.acted)
 
     def release(self, key: str, holder: Optional[str] = None) -> bool:
         self.calls.append(("release", key))

@@ -30,7 +30,9 @@ from .agent import Agent, Context
 from .codes import ExitCode
 from .errors import ArgsError, GenericError, NotInstalledError
 from .metadata import ActionSpec
+from .netclean import CLEANUP_BASE, CLEANUP_PER_NAMESPACE
 from .params import Param, Type, absolute_path, one_line, port_number, shell_words, split_args
+from .rescheduling import DEFAULT_RSCTMP, openrc_path, rescheduler
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -44,19 +46,6 @@ if TYPE_CHECKING:
 # 5 s with a dozen agents starting at once): start returns.  One that has
 # connected to the AMQP server before that returns at once.
 START_SETTLE = 10.0
-# TERM to KILL, for what runs inside a dead agent's namespaces (keepalived
-# withdraws its addresses on TERM)
-NAMESPACE_GRACE = 3.0
-# What a stop keeps of its budget, past the daemon's TERM, for the clean-up:
-# the namespaces' processes their whole grace, a second for KILL, one for the
-# OVS ports, one to spare, and per namespace 50 ms.  Measured here: `ip netns
-# delete` and `ip -n NS link show` take about 2 ms each, 10 ms through
-# ctx.run; ovs-vsctl's list and del-port about 20 ms.
-CLEANUP_BASE = NAMESPACE_GRACE + 3.0
-CLEANUP_PER_NAMESPACE = 0.05
-DEFAULT_RSCTMP = "/run/resource-agents"
-# the longest reschedule_wait, as q-agent-cleanup --wait accepts it
-MAX_WAIT = 86400
 
 
 def no_blank(value: object) -> Optional[str]:
@@ -460,163 +449,6 @@ class NetworkAgent(Agent):
         """After a successful start (the dhcp and l3 agents reschedule)."""
 
 
-def clean_stale_ports(ctx: Context, agent: NetworkAgent, kind: str) -> None:
-    """Delete this node's OVS ports of this agent type whose device is gone
-    (their namespace was deleted): internal ports with neutron's prefix and
-    an iface-id whose device is in no namespace, never a VM's tap nor a
-    working port; nothing when a namespace cannot be read, or with
-    remove_artifacts_on_stop_start=false.  Failures are logged."""
-    if "remove_artifacts_on_stop_start" in ctx.params and \
-            not ctx.params.remove_artifacts_on_stop_start:
-        ctx.log.info("clean-up: the OVS ports are kept (remove_artifacts_on_stop_start=false)")
-        return
-    if ctx.system.which("ovs-vsctl") is None:
-        ctx.log.debug("port clean-up: no ovs-vsctl on this node")
-        return
-    from .reschedule import clean_ports
-    db = agent.config_value(ctx, "ovs", "ovsdb_connection").get("ovsdb_connection", "")
-
-    def runner(cmd: List[str]) -> Tuple[int, str, str]:
-        result = ctx.run(cmd, timeout=ctx.budget.cap(15.0))
-        return result.rc, result.stdout, result.stderr
-    try:
-        clean_ports(kind, db, runner, lambda msg: ctx.log.info("clean-up: " + msg))
-    except Exception as exc:     # noqa: BLE001  a clean-up never fails start or stop
-        ctx.log.warning(f"port clean-up: {type(exc).__name__}: {exc}")
-
-
-def rescheduler(instance: str) -> proc.Matcher:
-    """The background rescheduling of this resource (see start_rescheduling)."""
-    def match(info: ProcInfo) -> bool:
-        argv = info.argv
-        return (info.alive and "mirantis_ocf.reschedule" in argv[:4]
-                and any(a == "--instance" and b == instance for a, b in zip(argv, argv[1:])))
-    return match
-
-
-def openrc_path(ctx: Context, agent: NetworkAgent) -> str:
-    """Where start leaves the rescheduling's credentials (removed by stop)."""
-    rsctmp = ctx.environ.get("HA_RSCTMP") or DEFAULT_RSCTMP
-    return os.path.join(rsctmp, f"{ctx.instance or agent.name}.openrc")
-
-
-def start_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
-    """Run the rescheduling tool detached: start never waits on the API, and
-    never fails because of it (a failure to launch it is logged).
-
-    The credentials go in a 0600 file (an openrc), never on its command
-    line; its messages go to the cluster's log (HA_LOGFILE or syslog) and
-    its output beside log_file (rescheduling.log).
-    """
-    p = ctx.params
-    if not p.reschedule:
-        return
-    try:
-        _spawn_rescheduling(ctx, agent, kind)
-    except Exception as exc:     # noqa: BLE001  the daemon runs: start has succeeded
-        ctx.log.warning(f"the rescheduling of {RESOURCES[kind]} was not started: "
-                        f"{type(exc).__name__}: {exc}")
-
-
-def _spawn_rescheduling(ctx: Context, agent: NetworkAgent, kind: str) -> None:
-    import sys
-    p = ctx.params
-    openrc = openrc_path(ctx, agent)
-    ctx.system.ensure_dir(os.path.dirname(openrc), 0, 0)
-    quoted = {k: "'" + str(v).replace("'", "'\\''") + "'" for k, v in (
-        ("OS_USERNAME", p.username), ("OS_PASSWORD", p.password),
-        ("OS_PROJECT_NAME", p.tenant), ("OS_TENANT_NAME", p.tenant), ("OS_AUTH_URL", p.os_auth_url),
-        ("OS_REGION_NAME", p.region)) if v or k != "OS_REGION_NAME"}
-    ctx.system.write_text(openrc, "".join(f"export {k}={v}\n" for k, v in quoted.items()), 0o600)
-    host = agent.config_value(ctx, "DEFAULT", "host").get("host") or ctx.system.hostname()
-    lib = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    instance = ctx.instance or agent.name
-    argv = [sys.executable or "/usr/bin/python3", "-m", "mirantis_ocf.reschedule",
-            "--agent", kind, "--reschedule", "--remove-dead", "--host", host,
-            "--auth-config", openrc, "--wait", str(p.reschedule_wait),
-            "--endpoint-type", str(p.endpoint_type), "--instance", instance,
-            "--attribute", f"{instance.split(':', 1)[0]}-reschedule"]
-    hosts = drained_hosts(ctx)
-    if hosts:
-        argv += ["--hosts", ",".join(hosts)]
-    log = os.path.join(os.path.dirname(str(p.log_file)), "rescheduling.log")
-    pid = ctx.system.spawn(argv, log_path=log, env={"PYTHONPATH": lib})
-    ctx.log.info(f"rescheduling {RESOURCES[kind]} of dead agents in the background "
-                 f"(pid {pid}, at most {p.reschedule_wait}s; output in {log})")
-
-
-RESOURCES = {"dhcp": "the networks", "l3": "the routers"}
-ANY_HOST = "*"
-
-
-def drained_hosts(ctx: Context) -> List[str]:
-    """The hosts whose dead agents the rescheduling drains: reschedule_hosts,
-    else this cluster's Corosync node names; [] for any host (``*``, or no
-    node list to be had, which the log says)."""
-    text = str(ctx.params.reschedule_hosts).strip()
-    if text == ANY_HOST:
-        return []
-    if text:
-        return sorted({h for h in text.replace(",", " ").split() if h})
-    from .cluster import CrmCluster
-    try:
-        nodes = CrmCluster(ctx).membership().nodes
-    except GenericError as exc:
-        nodes = ()
-        ctx.log.warning(f"the cluster's node list: {exc.reason}")
-    if not nodes:
-        ctx.log.warning("no Corosync node list: the rescheduling drains dead agents on any "
-                        "host (set reschedule_hosts)")
-    return sorted(nodes)
-
-
-def rescheduling_params(project: str) -> Tuple[Param, ...]:
-    return (
-        Param("reschedule", "Move the dead agents' load here after start", type=Type.BOOLEAN,
-              default=True,
-              longdesc="After a successful start, move the networks (dhcp) or routers (l3) of "
-                       "dead agents of this type to this node's agent, through the Neutron API "
-                       "with the credentials above, and delete the dead agents (dhcp: only when "
-                       "something moved). It runs detached: start never waits for the API."),
-        Param("reschedule_wait", "How long the rescheduling may poll", type=Type.INTEGER,
-              default=150, checks=(lambda v: None if 1 <= int(v) <= MAX_WAIT
-                                   else f"must be from 1 to {MAX_WAIT} (a day)",),
-              longdesc="Seconds the background rescheduling keeps polling for neutron-server "
-                       "to declare the old agent dead (its agent_down_time) and this one alive."),
-        Param("endpoint_type", "Which network endpoint of the catalogue", default="public",
-              checks=(lambda v: None if v in ("public", "internal", "admin")
-                      else "must be public, internal or admin",),
-              longdesc="The interface of the network endpoint in Keystone's catalogue."),
-        Param("region", "Which region's network endpoint", default="", checks=(one_line,),
-              longdesc="The region of the network endpoint in Keystone's catalogue (what "
-                       "OS_REGION_NAME says in an openrc).  Empty: the first network "
-                       "endpoint of endpoint_type, whatever its region."),
-        Param("reschedule_hosts", "Whose dead agents are drained", default="",
-              checks=(one_line,),
-              longdesc="The hosts (as the agents report them, compared without their "
-                       "domains) whose dead agents the rescheduling drains and deletes.  "
-                       "Empty: this cluster's Corosync node names, so that network nodes "
-                       "outside the cluster are left to their own.  \"*\": every dead "
-                       "agent of the type in the cloud (Fuel's behaviour)."),
-    )
-
-
-def artifact_params(*prefixes: str) -> Tuple[Param, ...]:
-    """Whether start and stop delete this node's namespaces (Fuel 7.0's name)."""
-    names = [f"{p}*" for p in prefixes]
-    spaces = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
-    return (
-        Param("remove_artifacts_on_stop_start", f"Delete the {spaces} namespaces on start "
-              "and stop", type=Type.BOOLEAN, default=True,
-              longdesc=f"Stop the processes in this node's {spaces} network namespaces and "
-                       "delete them, and the agent type's OVS ports whose device is gone, "
-                       "before start and after stop, so that a dead agent's "
-                       "leftovers never serve beside the new agent's.  False keeps them "
-                       "across a restart of the agent on the same node (no interruption of "
-                       "their traffic, Fuel's LP#1464817); the daemon then adopts them."),
-    )
-
-
 LEVELS = (" CRITICAL ", " ERROR ", " WARNING ", " INFO ", " DEBUG ", " TRACE ")
 
 
@@ -653,56 +485,3 @@ def compact(message: str) -> str:
     message = re.sub(r"^([a-z_][\w]*\.)+(?=[A-Z]\w*(Error|Exception)\b)", "", message)
     message = re.sub(r" from LocationInfo\(.*?\)(?= is not valid)", "", message)
     return message[:300]
-
-
-def clean_namespaces(ctx: Context, *prefixes: str) -> None:
-    """Stop every process inside this node's network namespaces named with
-    one of ``prefixes`` (dnsmasq in qdhcp-*, keepalived or haproxy in
-    qrouter-*), all together, then delete the namespaces.  Nothing outside them is touched.  Failures are logged:
-    a clean-up never fails a stop.
-    """
-    shown = ", ".join(f"{p}*" for p in prefixes)
-    if "remove_artifacts_on_stop_start" in ctx.params and \
-            not ctx.params.remove_artifacts_on_stop_start:
-        ctx.log.info(f"clean-up: the {shown} namespaces are kept "
-                     "(remove_artifacts_on_stop_start=false)")
-        return
-    spaces = {n: ino for n, ino in ctx.system.named_namespaces().items()
-              if n.startswith(prefixes)}
-    if not spaces:
-        return
-    inodes = set(spaces.values())
-    inside = []
-    for pid in ctx.system.pids():
-        if pid != os.getpid() and ctx.system.net_namespace(pid) in inodes:
-            info = ctx.system.process(pid)
-            if info is not None and info.alive:
-                inside.append(info)
-    # their grace, out of what is left past KILL and the deletions
-    after = 1.0 + CLEANUP_PER_NAMESPACE * len(spaces)
-    try:
-        proc.stop_processes(ctx.system, inside, ctx.budget, ctx.log,
-                            f"processes in the {shown} namespaces",
-                            grace=max(min(NAMESPACE_GRACE, ctx.budget.remaining() - after), 0.2))
-    except GenericError as exc:
-        ctx.log.error(f"clean-up: {exc.reason}")
-    for done, name in enumerate(sorted(spaces)):
-        if ctx.budget.remaining() < 2.0:       # the action must still answer in time
-            ctx.log.error(f"clean-up: out of time, {len(spaces) - done} {shown} namespace(s) "
-                          "left for the next start or stop")
-            break
-        result = ctx.run(["ip", "netns", "delete", name], timeout=ctx.budget.cap(10.0))
-        if result.ok:
-            ctx.log.info(f"clean-up: deleted network namespace {name}")
-        else:
-            ctx.log.error(f"clean-up: cannot delete network namespace {name}: "
-                          f"{result.first_line() or result.rc}")
-    left = sorted(n for n in ctx.system.named_namespaces() if n.startswith(prefixes))
-    if left:
-        ctx.log.warning(f"clean-up: left on this node: {', '.join(left)} (their addresses "
-                        "and NAT may still answer): the next start or stop deletes them")
-
-
-__all__ = ["NetworkAgent", "daemon_params", "credential_params", "clean_namespaces",
-           "artifact_params",
-           "DAEMON_LONGDESC", "START_SETTLE"]

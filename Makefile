@@ -43,9 +43,16 @@ all:
 # The man pages, ocf_mirantis_<agent>(7) and q-agent-cleanup(8), are rendered
 # from the agents' meta-data; uncompressed (dh_compress and brp-compress gzip them).
 install:
-	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf $(LIBDIR)/metadata
+	install -d -m 0755 $(AGENTDIR) $(LIBDIR)/mirantis_ocf $(LIBDIR)/metadata $(LIBDIR)/agents
 	install -m 0644 $(LIBFILES) $(LIBDIR)/mirantis_ocf/
-	install -m 0755 $(addprefix agents/,$(AGENTS)) $(AGENTDIR)/
+	@# each agent file as $(LIBDIR)/agents/<file>.py, run by a launcher of each name
+	@# (tools/ocf-launcher.in): an imported file's bytecode is cached, a script's is not
+	@for a in $(AGENTS); do \
+	    real=$$(basename $$(readlink -f agents/$$a)); \
+	    install -m 0644 agents/$$real $(LIBDIR)/agents/$$real.py || exit 1; \
+	    sed "s|@AGENT@|$$real|g" tools/ocf-launcher.in > $(AGENTDIR)/$$a.tmp \
+	        && chmod 0755 $(AGENTDIR)/$$a.tmp && mv -f $(AGENTDIR)/$$a.tmp $(AGENTDIR)/$$a || exit 1; \
+	done
 	install -d -m 0755 $(DESTDIR)$(SBINDIR)
 	install -m 0755 tools/q-agent-cleanup $(DESTDIR)$(SBINDIR)/q-agent-cleanup
 	@for a in $(AGENTS); do \

@@ -66,6 +66,21 @@ class Sql:
             conn.close()
 
 
+def add_site_packages() -> None:
+    """The agents run as ``python3 -S``: no ``site`` at start, whose .pth
+    files (OpenStack's namespace packages among them) cost more than the
+    interpreter itself.  The one third-party import, pymysql, needs the
+    site directories on sys.path: they are added here, without running any
+    .pth file (``site`` imported under -S does not run its main())."""
+    import sys
+    if not sys.flags.no_site:
+        return
+    import site
+    for folder in site.getsitepackages():
+        if folder not in sys.path:
+            sys.path.append(folder)
+
+
 def _import_pymysql() -> "ModuleType":
     """pymysql, without what a query over a unix socket never uses.
 
@@ -86,6 +101,7 @@ def _import_pymysql() -> "ModuleType":
     """
     import sys
     import types
+    add_site_packages()
 
     class Deferred(types.ModuleType):
         """A stand-in for a module, which imports the real one on its first use."""

@@ -16,7 +16,7 @@ def test_destdir_install_layout_and_bare_run(workdir: str) -> None:
         path = os.path.join(agent_dir, name)
         assert stat.S_IMODE(os.stat(path).st_mode) == 0o755
         with open(path) as f:
-            assert f.readline() == "#!/usr/bin/python3\n"
+            assert f.readline() == "#!/usr/bin/python3 -S\n"     # no site: see runner.py
         # no PATH, no PYTHONPATH, no pip: the agent finds its library by itself
         rc, out, err = call(path, "meta-data", {})
         assert rc == 0 and err == ""

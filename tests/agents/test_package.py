@@ -98,7 +98,9 @@ def rpm_entries(rpm: str) -> Dict[str, str]:
 
 def expected_files() -> Dict[str, str]:
     """Every file the package must install, with its mode, from the checkout."""
-    files = {f"{INSTALLED}/{a}": "-rwxr-xr-x" for a in agent_names()}
+    files = {f"{INSTALLED}/{a}": "-rwxr-xr-x" for a in agent_names()}      # the launchers
+    files.update({f"{LIBDIR}/agents/{a}.py": "-rw-r--r--" for a in agent_names()
+                  if not os.path.islink(os.path.join(ROOT, "agents", a))})     # the agents
     files.update({f"{LIBDIR}/metadata/{a}.xml": "-rw-r--r--" for a in agent_names()})
     files.update({f"/usr/share/man/man7/ocf_mirantis_{a}.7.gz": "-rw-r--r--"
                   for a in agent_names()})

@@ -125,9 +125,11 @@ bench: deps install
 	$(PYTHON) bench/run.py --agent $(OCF_ROOT)/resource.d/$(PROVIDER)/haproxy
 	$(PYTHON) bench/network.py
 	$(PYTHON) bench/galera.py
+	$(PYTHON) bench/galera.py --nodes 5
 	$(PYTHON) bench/replication.py
 	$(PYTHON) bench/election.py
 	$(PYTHON) bench/election_load.py
+	$(PYTHON) bench/summary.py
 
 # The seed's whole configuration on the 3-node namespace cluster (tools/demo.py).
 demo: deps install

@@ -106,7 +106,8 @@ def scenario(c: NetnsCluster, spec: Dict[str, object]) -> Dict[str, object]:
         c.bind(n, node.root, gb.INSIDE)
     params = " ".join(f"{k}={v}" for k, v in gb.COMMON.items())
     text = str(spec["crm"]).format(params=params, window=WINDOW, user=MONITOR_USER,
-                                   password=MONITOR_PASSWORD, addresses=gb.ADDRESSES)
+                                   password=MONITOR_PASSWORD,
+                                   addresses=" ".join(f"node{n}={NetnsCluster.addr(n)}" for n in gb.NODES))
     path = f"{gb.HOST_ROOT}/resource.crm"
     with open(path, "w") as f:
         f.write(text)

@@ -17,11 +17,11 @@ STATE = "/var/tmp/mirantis-ocf/netns-bench"
 
 
 def run_setups(inside: str, setups: Sequence[Tuple[str, Any]],
-               scenario: Callable[[NetnsCluster, Any], Dict[str, Any]]
+               scenario: Callable[[NetnsCluster, Any], Dict[str, Any]], size: int = 3
                ) -> Optional[Dict[str, Dict[str, Any]]]:
     """``scenario(cluster, spec)`` for each (name, spec); None, with the
     reason on stderr, when the namespace cluster cannot run here."""
-    c = NetnsCluster(state=STATE)
+    c = NetnsCluster(state=STATE, size=size)
     reason = c.missing_prerequisites()
     if reason:
         print(reason, file=sys.stderr)

@@ -73,8 +73,11 @@ LAUNCH=$HERE/pcmk-launch.sh
 # shellcheck source=tools/pcmk-lib.sh
 . "$HERE/pcmk-lib.sh" || exit 1
 S=${PCMK_NETNS_STATE:-/var/tmp/mirantis-ocf/netns}
-NODES=(1 2 3)
-NSPFX=mocf            # namespaces mocf-n1..3 and mocf-sw
+# 3 nodes; PCMK_NETNS_NODES=5 (2 to 9) for the scale bench (bench/galera.py --nodes 5)
+SIZE=${PCMK_NETNS_NODES:-3}
+case "$SIZE" in [2-9]) ;; *) echo "$0: PCMK_NETNS_NODES must be 2 to 9" >&2; exit 2 ;; esac
+read -r -a NODES <<<"$(seq -s ' ' 1 "$SIZE")"
+NSPFX=mocf            # namespaces mocf-n1..N and mocf-sw
 SWNS=$NSPFX-sw
 BRIDGE=mocfbr0
 NET=10.211.0          # node N = $NET.1N
@@ -221,7 +224,7 @@ prepare_node() {
         "Short token (default 3000ms): a dead node is noticed after about
 token + consensus (1.2 x token) = 2.2s, so failover tests are fast.
 Fine on one machine: the \"network\" is a bridge with no latency." \
-        "2 of 3 votes: a lone node loses quorum (no-quorum-policy=stop)" \
+        "$((SIZE / 2 + 1)) of $SIZE votes: a minority loses quorum (no-quorum-policy=stop)" \
         "${nodes[@]}" &&
         seed_cib "$d/var-lib-pacemaker/cib/cib.xml" 20s no-quorum-policy=stop
 }

@@ -50,8 +50,9 @@ class NetnsCluster:
     nodes = NODES
 
     def __init__(self, state: Optional[os.PathLike] = None,
-                 script: os.PathLike = SCRIPT) -> None:
+                 script: os.PathLike = SCRIPT, size: int = len(NODES)) -> None:
         self.script = Path(script)
+        self.nodes = tuple(range(1, size + 1))     # PCMK_NETNS_NODES: the scale bench's 5
         self.state = Path(state) if state is not None else Path(
             os.environ.get("PCMK_NETNS_STATE", DEFAULT_STATE))
         # network namespace inodes and node PIDs seen while running:
@@ -98,6 +99,7 @@ class NetnsCluster:
         env = {k: v for k, v in os.environ.items() if not k.startswith("CIB_")}
         env["LC_ALL"] = "C"
         env["PCMK_NETNS_STATE"] = str(self.state)
+        env["PCMK_NETNS_NODES"] = str(len(self.nodes))
         return env
 
     def _script(self, args: Sequence[Any], check: bool = True, timeout: float = 60,

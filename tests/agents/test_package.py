@@ -419,8 +419,8 @@ def test_rpm_is_noarch_and_holds_the_debs_files(built: Built, tmp_path: str) -> 
     # the directories the rpm owns: the deb's own ones, and the OCF tree's
     # parents, which it shares with resource-agents and pacemaker
     assert {p for p, kind in rpm_entries(built.rpm).items() if kind == "d"} == \
-        {INSTALLED, LIBDIR, f"{LIBDIR}/metadata", f"{LIBDIR}/mirantis_ocf", DOCDIR,
-         "/usr/lib/ocf", "/usr/lib/ocf/lib", "/usr/lib/ocf/resource.d", f"/usr/share/licenses/{PKG}"}
+        {INSTALLED, LIBDIR, f"{LIBDIR}/metadata", f"{LIBDIR}/mirantis_ocf", f"{LIBDIR}/agents",
+         DOCDIR, "/usr/lib/ocf", "/usr/lib/ocf/lib", "/usr/lib/ocf/resource.d", f"/usr/share/licenses/{PKG}"}
     # and the same bytes, modes included (man pages decompressed)
     deb_files = unpack(built.deb, os.path.join(str(tmp_path), "deb"))
     rpm_files = unpack(built.rpm, os.path.join(str(tmp_path), "rpm"))

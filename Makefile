@@ -7,7 +7,8 @@ DESTDIR   ?=
 PROVIDER  := mirantis
 AGENTDIR  := $(DESTDIR)$(OCF_ROOT)/resource.d/$(PROVIDER)
 LIBDIR    := $(DESTDIR)$(OCF_ROOT)/lib/$(PROVIDER)
-AGENTS    := $(notdir $(wildcard agents/*))
+# (not the __pycache__ that the unit tests' imports of the agent files write)
+AGENTS    := $(filter-out __pycache__,$(notdir $(wildcard agents/*)))
 # lib/ is exactly what ships (the unit tests' doubles live in tests/unit)
 LIBFILES  := $(wildcard lib/mirantis_ocf/*.py)
 SBINDIR   ?= /usr/sbin
@@ -108,7 +109,7 @@ check-faults: deps install
 
 # The agents and q-agent-cleanup are scripts: mypy reads each as a module
 # (--scripts-are-modules); the neutron-* names are links to the quantum-* files.
-TYPED_SCRIPTS := $(filter-out $(shell find agents -type l),$(wildcard agents/*)) tools/q-agent-cleanup
+TYPED_SCRIPTS := $(shell find agents -maxdepth 1 -type f | sort) tools/q-agent-cleanup
 typecheck:
 	mypy --strict lib/mirantis_ocf
 	MYPYPATH=lib mypy --strict --scripts-are-modules $(TYPED_SCRIPTS)

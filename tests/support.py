@@ -14,7 +14,9 @@ INSTALLED = os.path.join(OCF_ROOT, "resource.d", "mirantis")
 
 
 def agent_names() -> List[str]:
-    return sorted(n for n in os.listdir(AGENTS_DIR) if not n.startswith("."))
+    # files only: not the __pycache__ that load_agent's imports may write there
+    return sorted(n for n in os.listdir(AGENTS_DIR)
+                  if not n.startswith(".") and os.path.isfile(os.path.join(AGENTS_DIR, n)))
 
 
 def load_agent(name: str) -> types.ModuleType:

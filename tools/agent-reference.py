@@ -80,7 +80,9 @@ class Meta(NamedTuple):
 
 
 def agent_names() -> List[str]:
-    return sorted(n for n in os.listdir(os.path.join(ROOT, "agents")) if not n.startswith("."))
+    folder = os.path.join(ROOT, "agents")
+    return sorted(n for n in os.listdir(folder)
+                  if not n.startswith(".") and os.path.isfile(os.path.join(folder, n)))
 
 
 def meta_data_xml(name: str) -> str:

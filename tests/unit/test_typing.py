@@ -10,7 +10,8 @@ def scripts() -> list:
     """The agents (the neutron-* names are links to the quantum-* files) and q-agent-cleanup."""
     agents = os.path.join(ROOT, "agents")
     return sorted(os.path.join(agents, a) for a in os.listdir(agents)
-                  if not os.path.islink(os.path.join(agents, a))) + \
+                  if os.path.isfile(os.path.join(agents, a))
+                  and not os.path.islink(os.path.join(agents, a))) + \
         [os.path.join(ROOT, "tools", "q-agent-cleanup")]
 
 

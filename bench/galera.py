@@ -178,8 +178,8 @@ def scenario(c: NetnsCluster, spec: Dict[str, object]) -> Dict[str, float]:
             # and Galera's own view shrunk to them: a leave that overlaps the
             # one before may split the rest into non-Primary parts (seen at 5)
             NetnsCluster.wait_for(
-                lambda: status(c, 2).get("wsrep_cluster_size") == str(len(left))
-                and status(c, 2).get("wsrep_cluster_status") == "Primary", 120,
+                lambda: (lambda s: s.get("wsrep_cluster_size") == str(len(left))
+                         and s.get("wsrep_cluster_status") == "Primary")(status(c, 2)), 120,
                 f"node2 Primary in a component of {len(left)}")
         NetnsCluster.wait_for(lambda: status(c, 2).get("wsrep_cluster_status") == "Primary", 60,
                               "node2 Primary on its own")

@@ -24,6 +24,11 @@ GRASTATE = "grastate.dat"
 PRIMARY_LOG_LINE = "component  = PRIMARY,"
 # ... and when its Galera begins to connect to the group (after InnoDB is up)
 CONNECTING_LOG_LINE = "gcomm: connecting to group"
+# ... and when a member has left its group for good: an IST that fell short
+# ("IST didn't contain all write sets"), then its JOIN refused.  The server
+# stays up, in no group, until it is restarted, and may answer no query.
+LEFT_GROUP_LOG_LINES = ("node restart required", "Failed to JOIN the cluster",
+                        "Received SELF-LEAVE")
 SERVER_NAMES = ("mariadbd", "mysqld")
 STATUS_KEYS = ("wsrep_cluster_status", "wsrep_ready", "wsrep_local_state_comment",
                "wsrep_cluster_size", "wsrep_last_committed", "wsrep_local_state_uuid",

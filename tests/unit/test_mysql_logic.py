@@ -157,22 +157,62 @@ def test_a_joiner_waits_for_another_joiners_turn_then_goes_ahead() -> None:
     assert host.claims == {"mirantis-claim-galera-join-p_mysql": "node3"}   # not ours to free
 
 
-def test_a_joiner_that_leaves_the_group_during_its_transfer_fails_its_start_with_the_error() -> None:
+def launches(host: MySQLHost) -> list:
+    return [c for c in host.commands if c[0].endswith(("mysqld_safe", "mariadbd"))
+            and "--wsrep-recover" not in c]
+
+
+def test_a_joiner_that_leaves_the_group_during_its_transfer_joins_again_in_the_same_start() -> None:
     """Seen under a writer after a power loss: a joiner's IST fell short
-    ("node restart required") and its server stayed up, Disconnected, for
-    ever.  The start must fail soon after, with Galera's error as the reason,
-    not wait out its timeout: a start in flight holds back every other
-    action of the cluster's next transition."""
+    ("node restart required") and its server stayed up, in no group, for
+    ever.  The start KILLs it and joins again at the position its datadir
+    now recovers to (the transfer moved it on), without waiting out its
+    timeout: a start in flight holds back every other action of the
+    cluster's next transition, and a failed one bans the node by default."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.leave_after, host.leaving_launches = 3, 1
+    began = host.now
+    code, reason = act(host, "start", OCF_RESKEY_CRM_meta_timeout="450000")
+    assert (code, reason) == (ExitCode.SUCCESS, "")
+    assert len(launches(host)) == 2
+    assert host.kill_times                         # the server out of the group: KILLed
+    recovers = [c for c in host.commands if "--wsrep-recover" in c]
+    assert len(recovers) == 2                       # its position read again before the rejoin
+    assert all("--wsrep-new-cluster" not in c for c in launches(host))
+    assert host.now - began < mysql.LEFT_GROUP_WAIT + 10
+    assert ("p_mysql-epoch", "node1") not in host.attrs      # withdrawn once Synced
+    assert host.attrs.get(("p_mysql-primary", "node1")) == "1"
+
+
+def test_a_joiner_that_leaves_and_answers_no_query_is_seen_in_its_error_log() -> None:
+    """The case of the faults tier's CI run of 2026-12-07: after "Failed to
+    JOIN the cluster after SST" the server answered no status query (the
+    fake raises a timeout) for 7 minutes, so no Disconnected was ever read;
+    the error log is what tells."""
+    host = MySQLHost()
+    host.members = ["node1", "node2", "node3"]
+    host.attrs[("p_mysql-primary", "node2")] = "1"
+    host.leave_after, host.leaving_launches, host.mute_when_left = 2, 1, True
+    began = host.now
+    assert act(host, "start", OCF_RESKEY_CRM_meta_timeout="450000") == (ExitCode.SUCCESS, "")
+    assert len(launches(host)) == 2
+    assert host.now - began < 10
+
+
+def test_a_joiner_that_leaves_the_group_every_time_fails_its_start_with_the_error() -> None:
     host = MySQLHost()
     host.members = ["node1", "node2", "node3"]
     host.attrs[("p_mysql-primary", "node2")] = "1"
     host.leave_after = 3
-    began = host.now
     code, reason = act(host, "start", OCF_RESKEY_CRM_meta_timeout="450000")
     assert code == ExitCode.ERR_GENERIC, reason
     assert "left the group after joining it and needs a restart" in reason, reason
     assert "Receiving IST failed, node restart required" in reason, reason
-    assert host.now - began < mysql.LEFT_GROUP_WAIT + 10
+    assert len(launches(host)) == 1 + mysql.REJOINS
+    assert not host.server_running()                 # nothing left in no group
+    assert ("p_mysql-epoch", "node1") not in host.attrs      # a failed start withdraws its vote
 
 
 def test_a_finished_joiners_turn_is_released_by_the_next() -> None:

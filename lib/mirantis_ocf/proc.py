@@ -187,6 +187,20 @@ def last_of(text: str) -> str:
     return lines[-1][-200:] if lines else ""
 
 
+def exit_note(status: Optional[int]) -> str:
+    """How a child ended, from its wait status as Popen gives it (a signal
+    is negative): "killed by SIGKILL", "exit status 1", or "exited"."""
+    if status is None:
+        return "exited"
+    if status < 0:
+        import signal
+        try:
+            return f"killed by {signal.Signals(-status).name}"
+        except ValueError:
+            return f"killed by signal {-status}"
+    return f"exit status {status}"
+
+
 def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
                  pidfile: str, ready: Callable[[int], bool], log_path: Optional[str] = None,
                  user: Optional[str] = None, group: Optional[str] = None,
@@ -209,7 +223,7 @@ def start_daemon(system: System, budget: Budget, name: str, argv: Sequence[str],
                 return None
             status = system.reap(pid)     # it may have exited (and been reaped) just now
         detail = explain(system.read_from(log_path, offset) or "") if log_path else ""
-        code = f"exit status {status}" if status is not None else "exited"
+        code = exit_note(status)
         # the daemon's words first: Pacemaker keeps 128 characters of a reason
         return f"{name} died during start: {detail} ({code})" if detail \
             else f"{name} died during start ({code})"

@@ -175,3 +175,13 @@ def test_a_process_in_another_mount_namespace_is_never_ours(system: System) -> N
     finally:
         other.kill()
         mine.kill()
+
+
+def test_exit_note_names_the_signal_that_killed_a_child() -> None:
+    """A start's reason says how the daemon ended: a server KILLed during its
+    state transfer said only the last line of its log before."""
+    assert proc.exit_note(-9) == "killed by SIGKILL"
+    assert proc.exit_note(-15) == "killed by SIGTERM"
+    assert proc.exit_note(-99) == "killed by signal 99"
+    assert proc.exit_note(3) == "exit status 3"
+    assert proc.exit_note(None) == "exited"

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import Iterator, List, Set
+from typing import Iterator, List, Set, Tuple
 
 import pytest
 
@@ -150,6 +150,16 @@ def kill_the_master_under_the_writer(r: Replication, what: str) -> List[int]:
     return lost
 
 
+def one_master_two_replicas(r: Replication) -> Tuple[bool, str]:
+    """(ok, what there is): a timeout then says which node is missing and
+    why (the roles, each replica's thread states, Pacemaker's failures)."""
+    ok, detail = r.settled()
+    roles = r.roles()
+    ok = bool(ok) and len(roles.get("Unpromoted", [])) == 2
+    failures = NetnsCluster.failures(r.c.crm_mon_xml(1)) if not ok else []
+    return ok, f"roles {roles}; replicas {detail}; failures {failures}"
+
+
 def test_b_kill_9_of_the_master_promotes_the_most_advanced_replica(repl: Replication) -> None:
     kill_the_master_under_the_writer(repl, "b. semi_sync=false")   # losses counted, printed
 
@@ -159,7 +169,7 @@ def test_c_with_semi_sync_no_acknowledged_commit_is_lost(repl: Replication) -> N
     r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
     r.load(semi=True)
     r.c.exec(1, ["crm_resource", "--wait", "--timeout", f"{DEADLINE}s"], timeout=DEADLINE + 30)
-    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+    r.c.wait_for(lambda: one_master_two_replicas(r),
                  DEADLINE, "one semi-sync master and two replicas")
     m = r.master()
     assert r.sql(m, "SELECT @@rpl_semi_sync_master_enabled") == [["1"]]
@@ -170,7 +180,7 @@ def test_d_a_power_loss_of_all_three_promotes_the_newest_and_loses_nothing(
         repl: Replication) -> None:
     r = repl
     r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
-    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+    r.c.wait_for(lambda: one_master_two_replicas(r),
                  DEADLINE, "one master and two replicas")
     r.start_writer()                    # in node3: it dies with the power, its log stays
     r.c.wait_for(lambda: len(r.acked()) > 50, 60, "the writer to write")
@@ -179,7 +189,7 @@ def test_d_a_power_loss_of_all_three_promotes_the_newest_and_loses_nothing(
     acked = {int(i) for i, _ in r.acked()}
     t0 = time.monotonic()
     r.c.node_start(*NODES)
-    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+    r.c.wait_for(lambda: one_master_two_replicas(r),
                  DEADLINE, "one master and two replicas after the power loss")
     timing("d. power-on -> 1 master + 2 replicas", time.monotonic() - t0)
     m = r.master()
@@ -323,7 +333,7 @@ def test_g_the_sentinel_is_silent_in_maintenance_and_ends_with_the_resource(
     never while Pacemaker would not act on a monitor, and no sentinel
     outlives the resource's stop."""
     r = repl
-    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+    r.c.wait_for(lambda: one_master_two_replicas(r),
                  DEADLINE, "one master and two replicas")
     for n in NODES:
         r.c.wait_for(lambda: len(sentinels(r, n)) == 1, 30, f"a sentinel on node{n}")
@@ -342,7 +352,7 @@ def test_g_the_sentinel_is_silent_in_maintenance_and_ends_with_the_resource(
     assert not [f for f in failures if "asyncmon" in f], failures
     r.c.exec(1, ["crm", "configure", "property", "maintenance-mode=false"], timeout=60)
     r.c.exec(1, ["crm_resource", "--cleanup", "-r", "ms_mysql"], timeout=60)
-    r.c.wait_for(lambda: r.settled()[0] and len(r.roles().get("Unpromoted", [])) == 2,
+    r.c.wait_for(lambda: one_master_two_replicas(r),
                  DEADLINE, "one master and two replicas again")
     r.c.exec(1, ["crm", "configure", "property", "stop-all-resources=true"], timeout=60)
     r.c.wait_for(lambda: not r.roles(), DEADLINE, "mysql to stop everywhere")

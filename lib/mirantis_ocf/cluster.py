@@ -46,18 +46,23 @@ class Snapshot:
     """Transient node attributes, claims, and the nodes where a resource has
     a recorded operation, as one read of the CIB saw them."""
 
-    __slots__ = ("attrs", "claims", "acted")
+    __slots__ = ("attrs", "claims", "acted", "pending")
 
     def __init__(self, attrs: Dict[str, Dict[str, str]], claims: Dict[str, Optional[str]],
-                 acted: FrozenSet[str] = frozenset()) -> None:
+                 acted: FrozenSet[str] = frozenset(),
+                 pending: FrozenSet[str] = frozenset()) -> None:
         self.attrs = attrs          # name -> node -> value
         self.claims = claims        # key -> owner (None: not held)
         # nodes whose status holds an operation of the resource asked about
         # (a probe or a start, pending or done): Pacemaker has scheduled it there
         self.acted = acted
+        # ... and those where one is in flight now (recorded pending, as
+        # Pacemaker >= 2.1 does by default: record-pending=true)
+        self.pending = pending
 
     def __repr__(self) -> str:
-        return f"Snapshot(attrs={self.attrs}, claims={self.claims}, acted={sorted(self.acted)})"
+        return (f"Snapshot(attrs={self.attrs}, claims={self.claims}, acted={sorted(self.acted)}, "
+                f"pending={sorted(self.pending)})")
 
 
 class Cluster(ABC):
@@ -119,6 +124,11 @@ class Cluster(ABC):
     def acted_on(self, resource: str) -> FrozenSet[str]:
         """The nodes whose status records an operation of ``resource``."""
         return frozenset()
+
+    def planned_starts(self, resource: str) -> Optional[FrozenSet[str]]:
+        """The nodes where Pacemaker's scheduler, run now on the CIB as it
+        is, would start ``resource``; None when that cannot be known."""
+        return None
 
     def get_property(self, name: str) -> Optional[str]:
         """A cluster-wide value kept in the CIB (crm_config), None if unset."""
@@ -227,7 +237,8 @@ class CrmCluster(Cluster):
         status = root.find("status")
         attrs = _transient_attrs(status, names) if status is not None else \
             {name: {} for name in names}
-        acted = _acted_on(status, resource) if status is not None and resource else frozenset()
+        acted, pending = _ops_on(status, resource) if status is not None and resource else \
+            (frozenset(), frozenset())
         claims: Dict[str, Optional[str]] = {}
         config = root.find("configuration/crm_config")
         for key in keys:
@@ -239,7 +250,22 @@ class CrmCluster(Cluster):
                         if nv.get("name") == "owner":
                             owner = nv.get("value", "")
             claims[key] = owner
-        return Snapshot(attrs, claims, acted)
+        return Snapshot(attrs, claims, acted, pending)
+
+    def planned_starts(self, resource: str) -> Optional[FrozenSet[str]]:
+        import xml.etree.ElementTree as ET
+        result = self._run("crm_simulate", "--live-check", "--run", "--quiet", "--output-as=xml")
+        if not result.ok:
+            self.ctx.log.warning(f"crm_simulate failed: {result.first_line() or result.rc}")
+            return None
+        try:
+            root = ET.fromstring(result.stdout)
+        except ET.ParseError:
+            self.ctx.log.warning("crm_simulate printed no XML")
+            return None
+        return frozenset(a.get("node", "") for a in root.iter("rsc_action")
+                         if a.get("action") == "start" and a.get("node")
+                         and _instance_of(a.get("resource", ""), resource))
 
     def _attr_args(self, name: str, node: Optional[str], lifetime: str) -> Tuple[str, ...]:
         args: Tuple[str, ...] = ("crm_attribute", "--name", name, "--lifetime", lifetime)
@@ -330,18 +356,29 @@ def _transient_attrs(status: "ET.Element", names: Sequence[str]) -> Dict[str, Di
     return found
 
 
-def _acted_on(status: "ET.Element", resource: str) -> FrozenSet[str]:
-    """The nodes of a CIB status section with an operation of ``resource``
-    (an anonymous clone's instances as ``resource`` or ``resource:N``)."""
-    found = set()
+def _instance_of(rid: str, resource: str) -> bool:
+    """An anonymous clone's instances are ``resource`` or ``resource:N``."""
+    return rid == resource or rid.startswith(resource + ":")
+
+
+# op-status of an operation that Pacemaker records as begun and not ended
+_PENDING = "-1"
+
+
+def _ops_on(status: "ET.Element", resource: str) -> Tuple[FrozenSet[str], FrozenSet[str]]:
+    """The nodes of a CIB status section with an operation of ``resource``,
+    and those of them where one is in flight."""
+    acted, pending = set(), set()
     for state in status.iter("node_state"):
         uname = state.get("uname")
         for lrm in state.iter("lrm_resource"):
-            rid = lrm.get("id", "")
-            if uname and (rid == resource or rid.startswith(resource + ":")) \
-                    and lrm.find("lrm_rsc_op") is not None:
-                found.add(uname)
-    return frozenset(found)
+            if not uname or not _instance_of(lrm.get("id", ""), resource):
+                continue
+            for op in lrm.iter("lrm_rsc_op"):
+                acted.add(uname)
+                if op.get("op-status") == _PENDING:
+                    pending.add(uname)
+    return frozenset(acted), frozenset(pending)
 
 
 def _xpath_literal(text: str) -> str:

@@ -189,12 +189,16 @@ class MySQLHost(FakeHost):
         self.programs.update({"crm_node": self._crm_node, "crm_attribute": self._crm_attribute,
                               "cibadmin": self._cibadmin, "/usr/sbin/mariadbd": self._recover,
                               "attrd_updater": self._attrd_updater,
-                              "my_print_defaults": self._my_print_defaults})
+                              "my_print_defaults": self._my_print_defaults,
+                              "crm_simulate": self._crm_simulate})
         self.config_options: List[str] = []      # what my_print_defaults prints
         self.offline: set = set()                # nodes of the list that crm_node -l says are lost
         self.online_at: Dict[str, float] = {}     # ... and nodes lost until then
         self.acted_at: Dict[str, float] = {}      # the clock from which a node's status holds
                                                   # an operation of p_mysql (its probe)
+        self.stopped_at: Dict[str, float] = {}    # ... its stop, done (nothing in flight)
+        self.plan: Optional[List[str]] = None     # where crm_simulate -LR would start p_mysql
+                                                  # (None: it fails)
         self.statements: List[str] = []          # every SQL statement sent
         self.ghost_join = False                  # a joiner finds no Primary Component
         self.leave_after: Optional[int] = None   # a joiner's answers before it leaves the group
@@ -361,15 +365,29 @@ class MySQLHost(FakeHost):
     def _status_xml(self) -> str:
         states = ""
         acted = {n for n, t in self.acted_at.items() if t <= self.now}
-        for node in sorted({n for _, n in self.attrs if n != "crm_config"} | acted):
+        stopped = {n for n, t in self.stopped_at.items() if t <= self.now}   # done
+        for node in sorted({n for _, n in self.attrs if n != "crm_config"} | acted
+                           | set(self.stopped_at)):
             nvs = "".join(f'<nvpair id="{n}-{a}" name="{a}" value="{v}"/>'
                           for (a, n), v in self.attrs.items() if n == node)
+            # before a stop is done, its node has one in flight (pending)
+            op = ('operation="stop" rc-code="0" op-status="0"' if node in stopped else
+                  'operation="stop" rc-code="193" op-status="-1"' if node in self.stopped_at else
+                  'operation="monitor" rc-code="7" op-status="0"')
             lrm = ('<lrm id="1"><lrm_resources><lrm_resource id="p_mysql"><lrm_rsc_op '
-                   'id="p_mysql_last_0" operation="monitor" rc-code="7"/></lrm_resource>'
-                   '</lrm_resources></lrm>') if node in acted else ""
+                   f'id="p_mysql_last_0" {op}/></lrm_resource>'
+                   '</lrm_resources></lrm>') if node in acted | set(self.stopped_at) else ""
             states += (f'<node_state uname="{node}"><transient_attributes><instance_attributes>'
                        f'{nvs}</instance_attributes></transient_attributes>{lrm}</node_state>')
         return f"<status>{states}</status>"
+
+    def _crm_simulate(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
+        if self.plan is None:
+            return CommandResult(argv, 1, "", "crm_simulate: Could not connect to the CIB")
+        actions = "".join(f'<rsc_action action="start" resource="p_mysql:{i}" node="{n}"/>'
+                          for i, n in enumerate(self.plan))
+        return CommandResult(argv, 0, f'<pacemaker-result><actions>{actions}</actions>'
+                                      '<status code="0" message="OK"/></pacemaker-result>', "")
 
     def _cibadmin(self, host: FakeHost, argv: Tuple[str, ...]) -> CommandResult:
         if argv[1:4] == ("--query", "--scope", "status"):

@@ -192,6 +192,73 @@ def test_a_node_come_online_that_pacemaker_acts_on_is_waited_for() -> None:
     assert "no Primary Component within the start timeout" in reason, reason
 
 
+def held_start(plan: Optional[List[str]], fatal: str = "false",
+               stops_end: float = 0.0) -> Tuple[MySQLHost, ExitCode, str, float]:
+    """All three nodes online all along; node2's and node3's stops end
+    stops_end seconds into node1's start, and neither reports: their starts
+    were left out of a transition that was aborted before it fired them
+    (the CI run of 2026-12-07: Pacemaker throttled them under load, and
+    node1's epoch aborted the transition).  ``plan`` is where the scheduler
+    would start p_mysql now (None: crm_simulate fails)."""
+    host = MySQLHost()
+    host.members = NODES
+    host.attrs[("start-failure-is-fatal", "crm_config")] = fatal
+    began = host.now
+    host.stopped_at = {"node2": began + stops_end, "node3": began + stops_end}
+    host.plan = plan
+    code, reason = act(host, "start", election_timeout="60", OCF_RESKEY_CRM_meta_timeout="150000")
+    return host, code, reason, began
+
+
+def test_a_start_that_holds_back_the_starts_of_nodes_online_all_along_ends() -> None:
+    """node2 and node3 have nothing in flight, and the scheduler would start
+    the clone there: node1's start ends LATE_NODE_GRACE later (within one
+    look at the plan), leaving no epoch and no claim, rather than wait out
+    its timeout while Pacemaker waits for it; the next transition starts
+    all three together."""
+    host, code, reason, began = held_start(["node2", "node3"])
+    assert code == ExitCode.ERR_GENERIC, reason
+    assert "the start of node2, node3 waits behind this one" in reason, reason
+    assert len(reason) <= 128
+    assert mysql.LATE_NODE_GRACE <= host.now - began < mysql.LATE_NODE_GRACE + mysql.PLAN_EVERY
+    assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
+def test_the_grace_counts_from_the_end_of_the_peers_stops() -> None:
+    """A stop still in flight is Pacemaker at work, not a held start."""
+    host, code, reason, began = held_start(["node2", "node3"], stops_end=30)
+    assert "waits behind this one" in reason, reason
+    assert 30 + mysql.LATE_NODE_GRACE <= host.now - began < \
+        30 + mysql.LATE_NODE_GRACE + mysql.PLAN_EVERY
+
+
+def test_a_silent_node_where_the_scheduler_would_not_start_the_clone_is_waited_for() -> None:
+    """node3 is banned (or in standby): no start comes for it however long
+    node1 waits, and its position may be the newest.  node1 keeps waiting,
+    to its timeout here, as before: the operator decides."""
+    host, code, reason, _ = held_start(["node2"])
+    assert "the start of node2 waits behind this one" in reason, reason
+    host, code, reason, _ = held_start([])
+    assert code == ExitCode.ERR_GENERIC and "waits behind" not in reason
+    assert "no Primary Component within the start timeout" in reason, reason
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
+def test_without_the_schedulers_answer_a_start_keeps_waiting() -> None:
+    host, code, reason, _ = held_start(None)
+    assert "waits behind" not in reason and "within the start timeout" in reason, reason
+    asked = [c for c in host.commands if c[0] == "crm_simulate"]
+    assert asked and all("--live-check" in c for c in asked)
+    assert len(asked) <= 150 / mysql.PLAN_EVERY + 1        # asked at most every PLAN_EVERY
+
+
+def test_a_held_start_whose_failure_would_ban_its_node_keeps_waiting() -> None:
+    host, code, reason, _ = held_start(["node2", "node3"], fatal="true")
+    assert "waits behind" not in reason and "within the start timeout" in reason, reason
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
 # --- 4. a join that finds no Primary Component -------------------------------
 
 def test_a_join_that_finds_no_primary_component_goes_back_to_the_election() -> None:

@@ -385,3 +385,59 @@ def test_h_a_node_that_boots_late_during_the_election_is_waited_for(galera: Gale
     assert g.bootstraps_since_mark() == [3]          # the newest, waited for
     for n in NODES:
         assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected
+
+
+
+
+def test_i_a_node_whose_start_pacemaker_holds_back_is_not_waited_out(galera: Galera) -> None:
+    """The CI run of 2026-12-07: the clone restarted on all three nodes, and
+    Pacemaker fired one start (the two other nodes were busy, throttled to
+    one action under load); that start's epoch aborted the transition, so
+    the two other starts were never fired while it ran, and it waited for
+    their reports to its timeout.  Here batch-limit=2 holds the third start
+    back the same way when the clone starts again: the two starts that run
+    end LATE_NODE_GRACE (20 s) after that node had nothing in flight, since
+    the scheduler (crm_simulate on the live CIB) would start the clone
+    there.  Then the limit goes, as a load does, and all three start
+    together: one bootstrap, no row lost.  Before, the two starts waited
+    out their 450 s start timeout."""
+    g = galera
+    g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "start-failure-is-fatal",
+                 "-v", "false"])
+    g.c.wait_for(g.synced, DEADLINE, "a healthy cluster")
+    g.sql(1, "CREATE DATABASE IF NOT EXISTS t; CREATE TABLE IF NOT EXISTS t.rows "
+             "(id INT PRIMARY KEY AUTO_INCREMENT, v VARCHAR(20)) ENGINE=InnoDB; "
+             "INSERT INTO t.rows (v) VALUES ('i1')")
+    expected = g.sql(1, "SELECT COUNT(*) FROM t.rows")[0][0]
+    g.c.exec(1, ["crm_resource", "-r", "clone_p_mysql", "--meta", "-p", "target-role",
+                 "-v", "Stopped"])
+    g.c.wait_for(lambda: not g.mysql_on() and not any(g.status(n) for n in NODES), DEADLINE,
+                 "mysql stopped everywhere")
+    g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "batch-limit", "-v", "2"])
+    g.mark_logs()
+    t0 = time.monotonic()
+    try:
+        g.c.exec(1, ["crm_resource", "-r", "clone_p_mysql", "--meta", "-p", "target-role",
+                     "-v", "Started"])
+
+        def ended() -> List[int]:
+            return [n for n in NODES if "waits behind this one" in
+                    g.pacemaker_log(n)[g.log_marks[n]:]]
+        gave_way = g.c.wait_for(ended, DEADLINE, "the running starts giving way to the third")
+        timing("i. clone started, one start held back -> the others end", time.monotonic() - t0)
+    finally:
+        g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "batch-limit", "--delete"],
+                 check=False)
+    g.c.wait_for(g.synced, DEADLINE, "all three Synced once the limit is gone")
+    timing("i. clone started, one start held back -> 3 Synced", time.monotonic() - t0)
+    logs = "".join(g.pacemaker_log(n)[g.log_marks[n]:] for n in NODES)
+    held = set(re.findall(r"the start of (node\d) waits behind this one", logs))
+    # the DC logs the others' output too: count the starts by their pids
+    ended_starts = set(re.findall(r"mysql\(p_mysql\)\[(\d+)\]: ERROR: start failed: the start "
+                                  r"of node\d waits behind this one", logs))
+    print(f"\nCOUNT i. {held} held back, {len(ended_starts)} starts ended for it "
+          f"(seen in the logs of {gave_way}); bootstraps {g.bootstraps_since_mark()}")
+    assert len(held) == 1 and len(ended_starts) == 2
+    assert len(g.bootstraps_since_mark()) == 1
+    for n in NODES:
+        assert g.sql(n, "SELECT COUNT(*) FROM t.rows")[0][0] == expected

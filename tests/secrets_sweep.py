@@ -31,12 +31,22 @@ class SecretSweep:
                 if not name.isdigit() or int(name) == me:
                     continue
                 try:
-                    with open(f"/proc/{name}/cmdline", "rb") as f:
-                        argv = f.read()
+                    argv = self._read(name, "cmdline")
                     if b"/resource.d/" in argv:
                         continue
-                    with open(f"/proc/{name}/environ", "rb") as f:
-                        env = f.read()
+                    env = self._read(name, "environ")
+                    # An empty command line beside a whole environment is a
+                    # process caught between two states (the CI run of
+                    # 2026-12-07 read one, with both of an agent's secrets,
+                    # once in 17273 readings: an agent being exec'd): it is
+                    # read again, until it says what it is, for 0.1 s.
+                    for _ in range(10):
+                        if argv or not env:
+                            break
+                        self._stop.wait(0.01)
+                        argv = self._read(name, "cmdline")
+                    if b"/resource.d/" in argv:
+                        continue
                 except OSError:
                     continue
                 self.processes += 1
@@ -48,6 +58,11 @@ class SecretSweep:
                                                   "utf-8", "replace"))
             self.scans += 1
             self._stop.wait(0.3)
+
+    @staticmethod
+    def _read(pid: str, what: str) -> bytes:
+        with open(f"/proc/{pid}/{what}", "rb") as f:
+            return f.read()
 
     def stop(self) -> None:
         self._stop.set()

@@ -55,11 +55,12 @@ class NetnsCluster:
         self.nodes = tuple(range(1, size + 1))     # PCMK_NETNS_NODES: the scale bench's 5
         self.state = Path(state) if state is not None else Path(
             os.environ.get("PCMK_NETNS_STATE", DEFAULT_STATE))
-        # network namespace inodes and node PIDs seen while running:
-        # leftovers() uses them to find what a stop left behind, without
-        # blaming us for another cluster on the same host
+        # network namespace inodes and node PIDs seen while running (with
+        # the earliest start, in seconds since the epoch, of a process seen
+        # under that PID): leftovers() uses them to find what a stop left
+        # behind, without blaming us for another cluster on the same host
         self._netns_inodes: Set[int] = set()
-        self._seen_pids: Set[int] = set()
+        self._seen_pids: Dict[int, float] = {}
 
     # --- naming ---------------------------------------------------------------
 
@@ -375,14 +376,20 @@ class NetnsCluster:
                 self._netns_inodes.add(os.stat(f"/run/netns/{self.netns(n)}").st_ino)
             except OSError:
                 pass
-            self._seen_pids.update(self.pids(n))
+            for pid in self.pids(n):
+                started = _started_at(pid)
+                if started is not None:
+                    self._seen_pids[pid] = min(started, self._seen_pids.get(pid, started))
 
     def leftovers(self) -> List[str]:
         """What a stopped cluster left behind, as readable strings ([] when
         clean): our namespaces, live processes inside our network namespaces
         (corosync, pacemaker, agents' daemons), and libqb files in /dev/shm
         of node processes (seen by this object) that are dead.  Another
-        cluster on the host (tools/pcmk-single.sh) is not counted."""
+        cluster on the host (tools/pcmk-single.sh) is not counted, nor a
+        file older than the process seen under its PID: PIDs wrap (32768
+        here), and a cluster killed earlier on this host left files of its
+        own (the CI run of 2026-12-07 blamed two of 17:31 on us)."""
         problems: List[str] = []
         out = subprocess.run(["ip", "netns", "list"], capture_output=True,
                              text=True, check=False, timeout=30).stdout
@@ -400,7 +407,14 @@ class NetnsCluster:
                 continue
         for entry in sorted(os.listdir("/dev/shm")):
             owner = _shm_owner(entry)
-            if owner in self._seen_pids and not _alive(owner):
+            if owner is None or owner not in self._seen_pids or _alive(owner):
+                continue
+            try:
+                made = os.stat(f"/dev/shm/{entry}").st_mtime
+            except OSError:
+                continue
+            # (a second of slack: the start time is in clock ticks)
+            if made >= self._seen_pids[owner] - 1:
                 problems.append(f"/dev/shm/{entry} left by dead pid {owner}")
         return problems
 
@@ -417,6 +431,18 @@ def started_on(mon: ET.Element, rsc: str) -> List[str]:
 
 def _pids() -> List[int]:
     return [int(p) for p in os.listdir("/proc") if p.isdigit()]
+
+
+def _started_at(pid: int) -> Optional[float]:
+    """When pid's process started, in seconds since the epoch; None if gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+        ticks = int(stat.rsplit(")", 1)[1].split()[19])
+        boot = next(int(line.split()[1]) for line in Path("/proc/stat").read_text().splitlines()
+                    if line.startswith("btime "))
+    except (OSError, ValueError, IndexError, StopIteration):
+        return None
+    return boot + ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _alive(pid: int) -> bool:

@@ -12,7 +12,7 @@ import re
 import subprocess
 import sys
 import time
-from typing import Dict, Iterator, List
+from typing import Dict, Iterator, List, Set
 
 import pytest
 
@@ -420,14 +420,24 @@ def test_i_a_node_whose_start_pacemaker_holds_back_is_not_waited_out(galera: Gal
         g.c.exec(1, ["crm_resource", "-r", "clone_p_mysql", "--meta", "-p", "target-role",
                      "-v", "Started"])
 
-        def ended() -> List[int]:
-            return [n for n in NODES if "waits behind this one" in
-                    g.pacemaker_log(n)[g.log_marks[n]:]]
-        gave_way = g.c.wait_for(ended, DEADLINE, "the running starts giving way to the third")
-        timing("i. clone started, one start held back -> the others end", time.monotonic() - t0)
+        def running_starts() -> Set[str]:
+            logs = "".join(g.pacemaker_log(n)[g.log_marks[n]:] for n in NODES)
+            return set(re.findall(r"mysql\(p_mysql\)\[(\d+)\]: INFO: our epoch is", logs))
+        g.c.wait_for(lambda: len(running_starts()) >= 2, DEADLINE, "two starts running")
     finally:
+        # The limit goes while the two starts run, as a load does: the
+        # transition they are in (aborted by their epochs) fires nothing
+        # more until they end, so they must still give way, once.  Had the
+        # limit gone after they ended, their retries could meet it again
+        # and end a second time (the CI run of 2026-12-07 after 8b256ab).
         g.c.exec(1, ["crm_attribute", "-t", "crm_config", "-n", "batch-limit", "--delete"],
                  check=False)
+
+    def ended() -> List[int]:
+        return [n for n in NODES if "waits behind this one" in
+                g.pacemaker_log(n)[g.log_marks[n]:]]
+    gave_way = g.c.wait_for(ended, DEADLINE, "the running starts giving way to the third")
+    timing("i. clone started, one start held back -> the others end", time.monotonic() - t0)
     g.c.wait_for(g.synced, DEADLINE, "all three Synced once the limit is gone")
     timing("i. clone started, one start held back -> 3 Synced", time.monotonic() - t0)
     logs = "".join(g.pacemaker_log(n)[g.log_marks[n]:] for n in NODES)

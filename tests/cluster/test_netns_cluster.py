@@ -178,3 +178,28 @@ def test_power_loss_of_all_nodes(cluster: NetnsCluster) -> None:
     c.wait_for(lambda: dummy_placement(c, 2), DEADLINE,
                f"{DUMMY} started again on exactly one node")
     timing(f"node_start(1, 2, 3) after power loss -> {DUMMY} started", t0)
+
+
+def test_leftovers_blame_no_file_older_than_the_process_seen_under_its_pid(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """PIDs wrap (pid_max 32768 here): a libqb file that a cluster killed
+    hours earlier left under some PID is not ours when a node process of
+    ours later ran under that PID and died.  The CI run of 2026-12-07 failed
+    on two such files.  A file made after that process started is ours."""
+    c = NetnsCluster(state=tmp_path)
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    now = time.time()
+    c._seen_pids[gone.pid] = now
+    old = f"/dev/shm/qb-{gone.pid}-1-6-leftoverOld"
+    new = f"/dev/shm/qb-{gone.pid}-1-8-leftoverNew"
+    try:
+        os.mkdir(old)
+        os.utime(old, (now - 3600, now - 3600))
+        assert [p for p in c.leftovers() if str(gone.pid) in p] == []
+        os.mkdir(new)
+        assert [p for p in c.leftovers() if str(gone.pid) in p] == [
+            f"{new} left by dead pid {gone.pid}"]
+    finally:
+        for d in (old, new):
+            if os.path.isdir(d):
+                os.rmdir(d)

@@ -192,6 +192,28 @@ def test_a_node_come_online_that_pacemaker_acts_on_is_waited_for() -> None:
     assert "no Primary Component within the start timeout" in reason, reason
 
 
+def test_a_node_come_online_and_probed_whose_start_never_comes_is_not_waited_out() -> None:
+    """The faults run of 2026-12-07 (test_g): node2 came back during the
+    election and, before it merged with node1, was its own DC for a moment
+    and probed itself, so its status records an operation; then node1, DC
+    again, held node2's start behind node1's electing start.  node2 has
+    nothing in flight and the scheduler would start it: node1's start ends
+    as for a node online all along, instead of waiting out its timeout."""
+    host = MySQLHost()
+    host.plan = ["node3"]
+    host.members = NODES
+    host.attrs[("start-failure-is-fatal", "crm_config")] = "false"
+    host.attrs[("p_mysql-epoch", "node2")] = f"{UUID}:3:0"
+    came = host.now + 10
+    host.online_at = {"node3": came}
+    host.acted_at = {"node2": host.now, "node3": came + 1}
+    code, reason = act(host, "start", election_timeout="300", OCF_RESKEY_CRM_meta_timeout="120000")
+    assert code == ExitCode.ERR_GENERIC and "the start of node3 waits behind this one" in reason, reason
+    assert mysql.LATE_NODE_GRACE <= host.now - came < mysql.LATE_NODE_GRACE + mysql.PLAN_EVERY
+    assert ("p_mysql-epoch", "node1") not in host.attrs and host.claims == {}
+    assert not [c for c in host.commands if "--wsrep-new-cluster" in c]
+
+
 def held_start(plan: Optional[List[str]], fatal: str = "false",
                stops_end: float = 0.0) -> Tuple[MySQLHost, ExitCode, str, float]:
     """All three nodes online all along; node2's and node3's stops end
